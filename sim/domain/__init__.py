@@ -1,0 +1,29 @@
+"""Pure data: events, records and vocabulary. Imports nothing from sim."""
+
+from sim.domain.events import (
+    LIVE_OUTCOMES,
+    PAYLOAD_KEYS,
+    STREAM_KIND,
+    AgentState,
+    Event,
+    EventSink,
+    EventType,
+    ListSink,
+    Outcome,
+    StreamKind,
+)
+from sim.domain.records import DialRequest
+
+__all__ = [
+    "LIVE_OUTCOMES",
+    "PAYLOAD_KEYS",
+    "STREAM_KIND",
+    "AgentState",
+    "DialRequest",
+    "Event",
+    "EventSink",
+    "EventType",
+    "ListSink",
+    "Outcome",
+    "StreamKind",
+]
