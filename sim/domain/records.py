@@ -30,4 +30,5 @@ class DialRequest:
     amd_enabled: bool | None = None
     ring_timeout: float | None = None
     attempts: int = 0
+    retry_at: float = 0.0  # when the current redial attempt re-entered the buffer
     done: bool = False  # taken, expired or otherwise out of the buffer

@@ -1,0 +1,21 @@
+"""Event store: schema, event log, projections, replay.
+
+Imports only ``sim.domain`` (never the engine or the core).
+"""
+
+from sim.store.projector import ProjectionRows, Projector
+from sim.store.replay import ReplayResult, replay
+from sim.store.store import RunInfo, Store, StoreError, mark_interrupted
+from sim.store.writer import EventWriter
+
+__all__ = [
+    "EventWriter",
+    "ProjectionRows",
+    "Projector",
+    "ReplayResult",
+    "RunInfo",
+    "Store",
+    "StoreError",
+    "mark_interrupted",
+    "replay",
+]

@@ -1,0 +1,155 @@
+"""Per-campaign runtime state, outcome draws, and the wire CreateCampaign requests.
+
+The scenario describes a campaign in planner's terms; the core knows it by
+its API shape. ``create_request`` translates the first into the second, so
+the engine creates campaigns exactly as a client of the real API would.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sim.engine.dialer import Dialer
+
+
+class Profile:
+    """The random draws of one campaign's calls, all from the run's one RNG."""
+
+    __slots__ = (
+        "busy_signal",
+        "cumulative",
+        "human_as_machine",
+        "machine_as_human",
+        "patience",
+        "ring_to_answer",
+        "rng",
+        "talk",
+        "voicemail",
+    )
+
+    def __init__(self, scenario: Any, outcomes: Any, rng: random.Random) -> None:
+        self.rng = rng
+        total = 0.0
+        cumulative = []
+        for p in (
+            outcomes.live_answer,
+            outcomes.voicemail,
+            outcomes.no_answer,
+            outcomes.busy,
+        ):
+            total += p
+            cumulative.append(total)
+        self.cumulative = tuple(cumulative)
+        self.human_as_machine = outcomes.amd.human_as_machine
+        self.machine_as_human = outcomes.amd.machine_as_human
+        durations = scenario.durations
+        self.ring_to_answer: Callable[[], float] = durations.ring_to_answer.sampler(rng)
+        self.talk: Callable[[], float] = durations.talk.sampler(rng)
+        self.patience: Callable[[], float] = durations.patience.sampler(rng)
+        self.voicemail: Callable[[], float] = durations.voicemail.sampler(rng)
+        self.busy_signal: Callable[[], float] = durations.busy_signal.sampler(rng)
+
+    def draw_outcome(self) -> int:
+        """0 live, 1 machine, 2 no answer, 3 busy, 4 invalid number."""
+        u = self.rng.random()
+        c = self.cumulative
+        if u < c[0]:
+            return 0
+        if u < c[1]:
+            return 1
+        if u < c[2]:
+            return 2
+        if u < c[3]:
+            return 3
+        return 4
+
+
+class CampaignRuntime:
+    """What the engine tracks for one campaign while it runs."""
+
+    def __init__(self, scenario: Any, config: Any, rng: random.Random) -> None:
+        self.config = config
+        self.id: str = config.id
+        self.mode: str = config.mode
+        self.agentless = config.mode == "agentless"
+        self.queue_id: str | None = None if self.agentless else config.queue
+        self.source_phone_number: str = (
+            config.source_phone_number or scenario.instance.phone_numbers[0]
+        )
+        self.ring_timeout: float = config.ring_timeout
+        self.amd_enabled: bool = config.answering_machine_detection
+        self.bandwidth_allocation: float = config.bandwidth_allocation
+        self.dialing_capacity: float = config.dialing_capacity
+        self.profile = Profile(scenario, config.outcomes or scenario.outcomes, rng)
+        self.running = False
+        self.held = 0  # agents held by this campaign's contacts
+        self.lines = 0  # telecom lines held by this campaign's dials
+        self.dialer: Dialer | None = None
+
+
+def create_request(scenario: Any, config: Any) -> dict[str, Any]:
+    """The wire CreateCampaign request (v1 or v2) for a scenario campaign."""
+    instance = scenario.instance
+    source = config.source_phone_number or instance.phone_numbers[0]
+    amd = {
+        "enableAnswerMachineDetection": config.answering_machine_detection,
+        "awaitAnswerMachinePrompt": False,
+    }
+    mode = config.mode
+    if config.api == "v1":
+        if mode == "agentless":
+            dialer: dict[str, Any] = {
+                "agentlessDialerConfig": {"dialingCapacity": config.dialing_capacity}
+            }
+        else:
+            key = "predictiveDialerConfig" if mode == "predictive" else "progressiveDialerConfig"
+            dialer = {
+                key: {
+                    "bandwidthAllocation": config.bandwidth_allocation,
+                    "dialingCapacity": config.dialing_capacity,
+                }
+            }
+        outbound: dict[str, Any] = {
+            "connectContactFlowId": instance.contact_flow_id,
+            "connectSourcePhoneNumber": source,
+            "answerMachineDetectionConfig": amd,
+        }
+        if mode != "agentless":
+            outbound["connectQueueId"] = config.queue
+        return {
+            "name": config.name or config.id,
+            "connectInstanceId": instance.id,
+            "dialerConfig": dialer,
+            "outboundCallConfig": outbound,
+        }
+    outbound_mode: dict[str, Any]
+    if mode == "agentless":
+        outbound_mode = {"agentless": {}}
+    elif mode == "preview":
+        outbound_mode = {
+            "preview": {
+                "bandwidthAllocation": config.bandwidth_allocation,
+                "timeoutConfig": {"durationInSeconds": int(config.preview.timeout)},
+            }
+        }
+    else:
+        outbound_mode = {mode: {"bandwidthAllocation": config.bandwidth_allocation}}
+    telephony: dict[str, Any] = {
+        "capacity": config.dialing_capacity,
+        "outboundMode": outbound_mode,
+        "defaultOutboundConfig": {
+            "connectContactFlowId": instance.contact_flow_id,
+            "connectSourcePhoneNumber": source,
+            "answerMachineDetectionConfig": amd,
+        },
+    }
+    if mode != "agentless":
+        telephony["connectQueueId"] = config.queue
+    return {
+        "name": config.name or config.id,
+        "connectInstanceId": instance.id,
+        "channelSubtypeConfig": {"telephony": telephony},
+    }

@@ -1,0 +1,77 @@
+"""The engine's thin layer over SimPy: callbacks at a delay, and event emission.
+
+Waiting contacts and requests are plain data; the engine schedules bare SimPy
+``Timeout`` events with a callback instead of one generator process per
+contact, which keeps a million contacts cheap for the scheduler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import simpy
+from simpy.events import Timeout
+
+from sim.domain import Event, EventSink
+
+Callback = Callable[[Any], None]
+
+
+class Clock:
+    """Schedules plain callbacks on the simulated clock."""
+
+    __slots__ = ("env",)
+
+    def __init__(self, env: simpy.Environment) -> None:
+        self.env = env
+
+    @property
+    def now(self) -> float:
+        return float(self.env.now)
+
+    def call_in(self, delay: float, fn: Callback, arg: Any = None) -> Timeout:
+        """Call ``fn(arg)`` after ``delay`` simulated seconds (0 = later this instant)."""
+        timeout = Timeout(self.env, delay if delay > 0.0 else 0.0, arg)
+        timeout.callbacks.append(lambda ev: fn(ev._value))
+        return timeout
+
+    def call_at(self, when: float, fn: Callback, arg: Any = None) -> Timeout:
+        """Call ``fn(arg)`` at the absolute simulated instant ``when`` (or now if past)."""
+        return self.call_in(when - self.env.now, fn, arg)
+
+
+class Emitter:
+    """Buffers events in emission order and hands them to the sink in chunks.
+
+    The core and the engine both emit through the same emitter, so the log's
+    global order is the order in which things happened.
+    """
+
+    __slots__ = ("_buffer", "_chunk", "_sink", "count")
+
+    def __init__(self, sink: EventSink, chunk: int = 8192) -> None:
+        self._sink = sink
+        self._chunk = chunk
+        self._buffer: list[Event] = []
+        self.count = 0
+
+    def append(self, events: Sequence[Event]) -> None:
+        """EventSink protocol: the core emits through this."""
+        self._buffer.extend(events)
+        if len(self._buffer) >= self._chunk:
+            self.flush()
+
+    def emit(
+        self, stream_id: str, version: int, type_: str, time: float, payload: Mapping[str, Any]
+    ) -> None:
+        buffer = self._buffer
+        buffer.append(Event(stream_id, version, type_, time, payload))
+        if len(buffer) >= self._chunk:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._buffer:
+            self.count += len(self._buffer)
+            self._sink.append(self._buffer)
+            self._buffer = []

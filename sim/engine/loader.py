@@ -1,0 +1,208 @@
+"""The list loader: submits each source's batches through the dial-request APIs.
+
+It behaves like a well-written client of PutDialRequestBatch (v1) or
+PutOutboundRequestBatch (v2): stable clientTokens, whole-request retries with
+backoff on throttling and faults, item retries for RequestThrottled and
+UnknownError, and no retry of what the API refused as invalid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from sim.connect import ServiceError
+from sim.domain import EventType
+from sim.engine.api import RETRYABLE, backoff
+from sim.engine.sources import Batch, Row
+
+if TYPE_CHECKING:
+    from sim.engine.model import Model
+
+RETRY_ITEM_CODES = frozenset({"RequestThrottled", "UnknownError"})
+MAX_ATTEMPTS = 12
+# Campaign states in which a batch is worth holding until the campaign runs.
+WAITING_STATES = frozenset({"Initialized", "Paused"})
+
+
+class PendingBatch:
+    """A batch on its way into the campaign, with its stable tokens."""
+
+    __slots__ = ("attempt", "expires", "first", "items", "sent_at")
+
+    def __init__(self, items: list[tuple[str, Row]], expires: float, sent_at: float) -> None:
+        self.items = items  # (clientToken, row)
+        self.expires = expires
+        self.sent_at = sent_at
+        self.attempt = 0
+        self.first = True  # the batch's first submission moves the feed on
+
+    @classmethod
+    def retry_of(cls, pending: PendingBatch, items: list[tuple[str, Row]]) -> PendingBatch:
+        """The items of ``pending`` still to place, as a side batch."""
+        retry = cls(items, pending.expires, pending.sent_at)
+        retry.attempt = pending.attempt
+        retry.first = False
+        return retry
+
+
+class SourceFeed:
+    """One source of one campaign, fed batch by batch on the simulated clock."""
+
+    def __init__(
+        self,
+        model: Model,
+        campaign_id: str,
+        api: str,
+        token_prefix: str,
+        batches: Iterator[Batch],
+        expires_after: float,
+        min_gap: float,
+    ) -> None:
+        self.model = model
+        self.campaign_id = campaign_id
+        self.api = api
+        self.prefix = token_prefix
+        self.batches = batches
+        self.expires_after = expires_after
+        self.min_gap = min_gap
+        self.seq = 0
+        self.next_free = 0.0
+        self.outstanding = 0  # submits scheduled and not yet run
+        self.exhausted = False
+        self.closed = False
+
+    def start(self) -> None:
+        """Begin feeding; the model counted this source open when it was made."""
+        self._next()
+
+    def _schedule(self, delay: float, pending: PendingBatch) -> None:
+        self.outstanding += 1
+        self.model.clock.call_in(delay, self._submit, pending)
+
+    def _maybe_done(self) -> None:
+        if self.exhausted and self.outstanding == 0 and not self.closed:
+            self.closed = True
+            self.model.source_done()
+
+    def _next(self) -> None:
+        batch = next(self.batches, None)
+        if batch is None:
+            self.exhausted = True
+            self._maybe_done()
+            return
+        when, rows = batch
+        items = []
+        for row in rows:
+            self.seq += 1
+            items.append((f"{self.prefix}-{self.seq}", row))
+        pending = PendingBatch(items, when + self.expires_after, when)
+        at = max(when, self.next_free)
+        self._schedule(at - self.model.clock.env.now, pending)
+
+    def _submit(self, pending: PendingBatch) -> None:
+        model = self.model
+        now = model.clock.env.now
+        self.outstanding -= 1
+        self.next_free = now + self.min_gap
+        if now >= model.end_ts:
+            self._drop(pending, "run_end")
+            self.exhausted = True
+            self._maybe_done()
+            return
+        pending.attempt += 1
+        result = model.api.call(*self._request(pending), now)
+        if isinstance(result, ServiceError):
+            self._on_error(pending, result)
+            return
+        retry: list[tuple[str, Row]] = []
+        by_token = dict(pending.items)
+        for failure in result.get("failedRequests", []):
+            if failure.get("failureCode") in RETRY_ITEM_CODES:
+                token = failure["clientToken"]
+                retry.append((token, by_token[token]))
+        if result.get("successfulRequests"):
+            model.requests_accepted(self.campaign_id, pending.expires)
+        if retry and pending.attempt < MAX_ATTEMPTS and now < pending.expires:
+            # Items the API could not take now go again later, same tokens.
+            side = PendingBatch.retry_of(pending, retry)
+            self._schedule(backoff(model.rng, pending.attempt), side)
+        self._after(pending)
+
+    def _after(self, pending: PendingBatch) -> None:
+        """Only a batch's first chain moves the feed to its next batch."""
+        if pending.first:
+            self._next()
+        else:
+            self._maybe_done()
+
+    def _on_error(self, pending: PendingBatch, error: ServiceError) -> None:
+        model = self.model
+        now = model.clock.env.now
+        state = error.extra.get("state") if error.extra else None
+        retryable = error.code in RETRYABLE or (
+            error.code == "InvalidCampaignStateException" and state in WAITING_STATES
+        )
+        if retryable and pending.attempt < MAX_ATTEMPTS * 4 and now < pending.expires:
+            self._schedule(backoff(model.rng, min(pending.attempt, 8)), pending)
+            return
+        self._drop(pending, error.code)
+        self._after(pending)
+
+    def _drop(self, pending: PendingBatch, code: str) -> None:
+        """A batch the API would not take at all: each request is recorded rejected."""
+        model = self.model
+        now = model.clock.env.now
+        for token, _row in pending.items:
+            model.emitter.emit(
+                model.new_id(),
+                1,
+                EventType.DIAL_REQUEST_REJECTED,
+                now,
+                {
+                    "campaign_id": self.campaign_id,
+                    "client_token": token,
+                    "failure_code": code,
+                    "reason": f"batch refused: {code}",
+                },
+            )
+
+    def _request(self, pending: PendingBatch) -> tuple[str, str, dict[str, Any]]:
+        expires = pending.expires
+        if self.api == "v1":
+            return (
+                "connectcampaigns",
+                "PutDialRequestBatch",
+                {
+                    "id": self.campaign_id,
+                    "dialRequests": [
+                        {
+                            "clientToken": token,
+                            "phoneNumber": phone,
+                            "expirationTime": expires,
+                            "attributes": attributes,
+                        }
+                        for token, (phone, attributes) in pending.items
+                    ],
+                },
+            )
+        return (
+            "connectcampaignsv2",
+            "PutOutboundRequestBatch",
+            {
+                "id": self.campaign_id,
+                "outboundRequests": [
+                    {
+                        "clientToken": token,
+                        "expirationTime": expires,
+                        "channelSubtypeParameters": {
+                            "telephony": {
+                                "destinationPhoneNumber": phone,
+                                "attributes": attributes,
+                            }
+                        },
+                    }
+                    for token, (phone, attributes) in pending.items
+                ],
+            },
+        )

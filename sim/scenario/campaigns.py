@@ -1,0 +1,120 @@
+"""Outbound campaigns: dial mode, API, pacing settings, redial, schedule, sources."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from sim.scenario.base import Frozen, Identifier, PhoneNumber, Probability
+from sim.scenario.distributions import Distribution, Uniform
+from sim.scenario.sources import Source
+from sim.scenario.telephony import Outcomes
+from sim.scenario.units import HOUR, Duration, at_least, within
+
+if TYPE_CHECKING:
+    from sim.scenario.model import Scenario
+
+Mode = Literal["progressive", "predictive", "agentless", "preview"]
+ApiVersion = Literal["v1", "v2"]
+ConnectionStartPoint = Literal["CONNECTED_TO_SYSTEM", "GREETING_START", "GREETING_END"]
+RedialOutcome = Literal["NO_ANSWER", "BUSY", "VOICEMAIL", "ABANDONED", "AMD_HANGUP"]
+ScheduleAction = Literal["pause", "resume", "stop", "start"]
+
+MODES: tuple[Mode, ...] = ("progressive", "predictive", "agentless", "preview")
+AGENT_MODES = frozenset({"progressive", "predictive", "preview"})
+
+
+class PredictiveConfig(Frozen):
+    """Predictive pacing (v2 abandonmentRate config); used when mode = predictive."""
+
+    target_abandonment: float = Field(default=0.03, ge=0.0, le=1.0)
+    connection_start_point: ConnectionStartPoint = "CONNECTED_TO_SYSTEM"
+    connection_threshold: Annotated[Duration, at_least(1.0)] = 2.0
+    evaluation_window: Annotated[Duration, within("1h", "24h")] = Field(
+        default=HOUR, description="PT1H..PT24H."
+    )
+    initial_live_answer_estimate: Probability | None = Field(
+        default=None, description="Prior p(live answer); null = the outcome model's."
+    )
+
+
+class PreviewConfig(Frozen):
+    """Preview dialing: the agent reviews a contact before it is dialed."""
+
+    timeout: Annotated[Duration, within("1s", "300s")] = Field(
+        default=30.0, description="Agent's review time limit, 1s..300s."
+    )
+    review_time: Distribution = Uniform(low=5.0, high=20.0)
+    discard_probability: Probability = 0.05
+
+
+class RedialPolicy(Frozen):
+    """Redial attempts for some outcomes; max_attempts 1 means no redial."""
+
+    max_attempts: int = Field(default=1, ge=1)
+    delay: Duration = HOUR
+    on: tuple[RedialOutcome, ...] = ("NO_ANSWER", "BUSY")
+
+
+class ScheduleEntry(Frozen):
+    """A campaign control call at an offset from the scenario start."""
+
+    at: Duration
+    action: ScheduleAction
+
+
+class Campaign(Frozen):
+    """One outbound campaign.
+
+    ``name`` defaults to ``id``. ``source_phone_number`` null means the
+    instance's first number; in a validated Scenario it is filled in.
+    """
+
+    id: Identifier
+    name: str | None = None
+    mode: Mode = "progressive"
+    api: ApiVersion = Field(
+        default="v1", description="v1 PutDialRequestBatch, v2 PutOutboundRequestBatch."
+    )
+    queue: Identifier | None = Field(default=None, description="Required unless agentless.")
+    bandwidth_allocation: float = Field(default=1.0, gt=0.0, le=1.0)
+    dialing_capacity: float = Field(
+        default=1.0, ge=0.01, le=1.0, description="Share of the instance's concurrent calls."
+    )
+    source_phone_number: PhoneNumber | None = None
+    answering_machine_detection: bool = True
+    ring_timeout: Annotated[Duration, within("15s", "60s")] = Field(
+        default=30.0, description="15s..60s."
+    )
+    outcomes: Outcomes | None = Field(
+        default=None, description="Overrides the scenario's outcomes for this campaign."
+    )
+    predictive: PredictiveConfig = PredictiveConfig()
+    preview: PreviewConfig = PreviewConfig()
+    redial: RedialPolicy = RedialPolicy()
+    schedule: tuple[ScheduleEntry, ...] = ()
+    sources: tuple[Source, ...] = ()
+
+    @model_validator(mode="after")
+    def _default_name(self) -> Campaign:
+        if self.name is None:
+            # Derived default: not marked as set, so overrides of id carry it along.
+            object.__setattr__(self, "name", self.id)
+        return self
+
+    @property
+    def needs_agents(self) -> bool:
+        return self.mode in AGENT_MODES
+
+    def effective_outcomes(self, scenario: Scenario) -> Outcomes:
+        """This campaign's outcome model: its own, else the scenario's."""
+        return self.outcomes if self.outcomes is not None else scenario.outcomes
+
+    def caller_id(self, scenario: Scenario) -> str:
+        """The number calls are placed from."""
+        return self.source_phone_number or scenario.instance.phone_numbers[0]
+
+    def starts_running(self) -> bool:
+        """Whether the campaign is started at offset 0 (no ``start`` in its schedule)."""
+        return not any(entry.action == "start" for entry in self.schedule)

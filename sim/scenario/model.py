@@ -1,0 +1,139 @@
+"""The Scenario: everything a capacity planner sets for one simulated run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import AwareDatetime, Field, ValidationInfo, model_validator
+
+from sim.scenario.agents import AgentGroup
+from sim.scenario.base import Frozen, Probability
+from sim.scenario.campaigns import Campaign
+from sim.scenario.telephony import CallDurations, Instance, Outcomes
+from sim.scenario.units import DAY, PositiveDuration
+
+
+class Quota(Frozen):
+    """A token bucket: ``rate`` requests per second, up to ``burst`` at once."""
+
+    rate: float = Field(gt=0.0, description="Requests per second.")
+    burst: int = Field(ge=1)
+
+
+class Quotas(Frozen):
+    """Per-account API quotas (published defaults)."""
+
+    batch_put_contact: Quota = Quota(rate=10.0, burst=15)
+    put_dial_request_batch: Quota = Quota(rate=10.0, burst=10)
+    put_outbound_request_batch: Quota = Quota(rate=10.0, burst=10)
+
+
+class Faults(Frozen):
+    """Injected API failures, for resilience studies."""
+
+    request_error_probability: Probability = Field(
+        default=0.0, description="A whole call fails with a server error."
+    )
+    item_error_probability: Probability = Field(
+        default=0.0, description="One item of a batch fails."
+    )
+
+
+class ApiSettings(Frozen):
+    """API quotas and fault injection for the core.
+
+    ``dialer_calls_per_second`` null means the BatchPutContact rate; in a
+    validated model it is filled in.
+    """
+
+    quotas: Quotas = Quotas()
+    faults: Faults = Faults()
+    idempotency_retention: PositiveDuration = 7 * DAY
+    buffer_limit: int = Field(default=10_000, ge=1, description="Pending requests per campaign.")
+    dialer_calls_per_second: float | None = Field(
+        default=None,
+        gt=0.0,
+        description="How often a campaign's dialer may call BatchPutContact;"
+        " null = quotas.batch_put_contact.rate.",
+    )
+
+    @model_validator(mode="after")
+    def _default_dialer_rate(self) -> ApiSettings:
+        if self.dialer_calls_per_second is None:
+            # Derived default: not marked as set, so it follows quota overrides.
+            rate = self.quotas.batch_put_contact.rate
+            object.__setattr__(self, "dialer_calls_per_second", rate)
+        return self
+
+
+class AbandonmentRule(Frozen):
+    """The regulatory abandonment check the report applies (US: 3% over 30d)."""
+
+    limit: Probability = 0.03
+    window: PositiveDuration = 30 * DAY
+
+
+class Scenario(Frozen):
+    """One simulated run: the instance, agents, campaigns and call behaviour.
+
+    Cross-field rules (references, sums, schedule order) are checked when the
+    model is built; ``parse_scenario`` reports every error at once.
+    """
+
+    name: str = "scenario"
+    description: str = ""
+    seed: int = Field(default=0, ge=0)
+    start: AwareDatetime = Field(description="Start instant, with a UTC offset.")
+    horizon: PositiveDuration = Field(description="The simulation never runs past start+horizon.")
+    interval: PositiveDuration = Field(default=900.0, description="Reporting interval.")
+    instance: Instance = Instance()
+    agent_groups: tuple[AgentGroup, ...] = ()
+    campaigns: tuple[Campaign, ...] = Field(min_length=1)
+    outcomes: Outcomes = Outcomes()
+    durations: CallDurations = CallDurations()
+    api: ApiSettings = ApiSettings()
+    abandonment_rule: AbandonmentRule = AbandonmentRule()
+
+    @model_validator(mode="after")
+    def _cross_checks(self, info: ValidationInfo) -> Scenario:
+        from sim.scenario.validation import Parts, cross_field_errors
+
+        context: dict[str, Any] = info.context or {}
+        if not context.get("defer_cross_checks"):
+            errors = cross_field_errors(Parts.of(self))
+            if errors:
+                raise ValueError("; ".join(errors))
+        self._fill_source_numbers()
+        return self
+
+    def _fill_source_numbers(self) -> None:
+        default = self.instance.phone_numbers[0]
+        campaigns = []
+        for campaign in self.campaigns:
+            if campaign.source_phone_number is None:
+                # A copy, since the same Campaign object may sit in other scenarios.
+                campaign = campaign.model_copy()
+                object.__setattr__(campaign, "source_phone_number", default)
+            campaigns.append(campaign)
+        object.__setattr__(self, "campaigns", tuple(campaigns))
+
+    @property
+    def start_ts(self) -> float:
+        """The start as POSIX seconds: the engine's initial ``env.now``."""
+        return self.start.timestamp()
+
+    @property
+    def end_ts(self) -> float:
+        """start_ts + horizon: nothing happens at or after this instant."""
+        return self.start_ts + self.horizon
+
+    def campaign(self, campaign_id: str) -> Campaign:
+        """The campaign with this id (KeyError if none)."""
+        for campaign in self.campaigns:
+            if campaign.id == campaign_id:
+                return campaign
+        raise KeyError(campaign_id)
+
+    def groups_for_queue(self, queue: str) -> tuple[AgentGroup, ...]:
+        """The agent groups that serve ``queue``."""
+        return tuple(g for g in self.agent_groups if g.queue == queue)

@@ -1,0 +1,91 @@
+"""The Connect instance, the call-outcome model and call durations."""
+
+from __future__ import annotations
+
+import math
+
+from pydantic import Field, field_validator, model_validator
+
+from sim.scenario.base import Frozen, Identifier, PhoneNumber, Probability, duplicates
+from sim.scenario.distributions import Distribution, Exponential, Fixed, LogNormal
+
+OUTCOME_TOLERANCE = 1e-6
+
+
+class Instance(Frozen):
+    """The Amazon Connect instance: its queues, claimed numbers and call limit."""
+
+    id: Identifier = "instance-1"
+    queues: tuple[Identifier, ...] = Field(default=("default",), min_length=1)
+    phone_numbers: tuple[PhoneNumber, ...] = Field(default=("+15550100",), min_length=1)
+    concurrent_calls: int = Field(
+        default=10, ge=1, description="Concurrent active calls limit of the instance (telecom)."
+    )
+    contact_flow_id: Identifier = "default-outbound-flow"
+
+    @field_validator("queues", "phone_numbers")
+    @classmethod
+    def _unique(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        if repeated := duplicates(values):
+            raise ValueError(f"must be unique; repeated: {', '.join(map(repr, repeated))}")
+        return values
+
+
+class AmdErrors(Frozen):
+    """Answering-machine detection error rates (only with AMD on)."""
+
+    human_as_machine: Probability = Field(
+        default=0.0, description="A live person taken for a machine (call hung up: AMD_HANGUP)."
+    )
+    machine_as_human: Probability = Field(
+        default=0.0, description="A machine taken for a person (reaches an agent)."
+    )
+
+
+class Outcomes(Frozen):
+    """What a dial attempt reaches. The five probabilities sum to 1."""
+
+    live_answer: Probability = 0.35
+    voicemail: Probability = 0.40
+    no_answer: Probability = 0.15
+    busy: Probability = 0.05
+    invalid_number: Probability = 0.05
+    amd: AmdErrors = AmdErrors()
+
+    @model_validator(mode="after")
+    def _sums_to_one(self) -> Outcomes:
+        total = math.fsum(self.probabilities().values())
+        if abs(total - 1.0) > OUTCOME_TOLERANCE:
+            raise ValueError(f"probabilities must sum to 1 (got {total:.6g})")
+        return self
+
+    def probabilities(self) -> dict[str, float]:
+        """The five outcome probabilities by name, in a fixed order."""
+        return {
+            "live_answer": self.live_answer,
+            "voicemail": self.voicemail,
+            "no_answer": self.no_answer,
+            "busy": self.busy,
+            "invalid_number": self.invalid_number,
+        }
+
+
+class CallDurations(Frozen):
+    """How long the parts of a call take."""
+
+    ring_to_answer: Distribution = Field(
+        default=Exponential(mean_s=12.0),
+        description="Ring start to answer; the engine caps it at the ring timeout.",
+    )
+    talk: Distribution = LogNormal(mean_s=180.0, sd=60.0)
+    patience: Distribution = Field(
+        default=Exponential(mean_s=30.0),
+        description="How long a live customer waits for an agent before hanging up.",
+    )
+    voicemail: Distribution = Field(
+        default=Fixed(value=20.0),
+        description="Time on a machine that got through, and the agentless message length.",
+    )
+    busy_signal: Distribution = Field(
+        default=Fixed(value=5.0), description="Time to a busy or invalid-number outcome."
+    )

@@ -1,0 +1,253 @@
+"""The Starlette app, a background-thread handle for tests, and ``serve``.
+
+``create_app`` builds the app around a :class:`Simulation`: the app's
+lifespan starts the simulated clock and, on shutdown, finishes the run in
+the store. ``ServerHandle`` runs the app under uvicorn on a free loopback
+port in a thread; ``serve`` runs it in the foreground (``sim serve``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from sim.connect import Quotas, ServiceError
+from sim.scenario import Scenario, load_scenario, parse_scenario
+from sim.server.auth import DEFAULT_PRINCIPAL_KEYS, Auth
+from sim.server.defaults import DEFAULT_SCENARIO
+from sim.server.protocol import (
+    MAX_BODY_BYTES,
+    build_request,
+    decode_body,
+    error_response,
+    internal_error,
+    ok_response,
+    service_of_path,
+    too_large,
+    unknown_operation,
+)
+from sim.server.realtime import Simulation
+from sim.server.routes import Operation, by_path
+from sim.store import Store
+
+log = logging.getLogger("sim.server")
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _scenario(scenario: Scenario | str | Path | None) -> Scenario:
+    if scenario is None:
+        return parse_scenario(DEFAULT_SCENARIO)
+    if isinstance(scenario, Scenario):
+        return scenario
+    return load_scenario(scenario)
+
+
+async def _read_body(request: Request, limit: int, service: str) -> bytes:
+    """The request body, refusing (413) as soon as it passes ``limit`` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise too_large(service, limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large(service, limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class Api:
+    """Turns HTTP requests into calls on the simulation, and answers in rest-json."""
+
+    def __init__(self, simulation: Simulation, auth: Auth, max_body: int) -> None:
+        self.simulation = simulation
+        self.auth = auth
+        self.max_body = max_body
+
+    def endpoint(self, ops: Mapping[str, Operation]) -> Endpoint:
+        """The endpoint of one URI template, dispatching on the HTTP method."""
+
+        async def handle(request: Request) -> Response:
+            op = ops.get(request.method)
+            if op is None:
+                service = next(iter(ops.values())).service
+                error = unknown_operation(service, request.method, request.url.path, 405)
+                return error_response(error, {"Allow": ", ".join(sorted(ops))})
+            try:
+                return ok_response(await self._serve(op, request))
+            except ServiceError as error:
+                return error_response(error)
+
+        return handle
+
+    async def _serve(self, op: Operation, request: Request) -> dict[str, Any]:
+        raw = await _read_body(request, self.max_body, op.service)
+        caller = self.auth.identify(
+            request.headers.get("authorization"),
+            request.query_params.get("X-Amz-Credential"),
+            op.service,
+        )
+        body = decode_body(raw, request.headers.get("content-type"), op.service)
+        params = dict(request.path_params)
+        if op.name == "DescribeContact":
+            return await run_in_threadpool(
+                self.simulation.describe_contact, params["InstanceId"], params["ContactId"]
+            )
+        payload = build_request(body, params)
+        return await run_in_threadpool(self.simulation.call, op.service, op.name, payload, caller)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """404 (no route) and 405 (method) from Starlette's router, in AWS form."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 404
+    service = service_of_path(request.url.path)
+    return error_response(unknown_operation(service, request.method, request.url.path, status))
+
+
+async def _crash(request: Request, exc: Exception) -> Response:
+    """A bug: log it and answer 500 in AWS form rather than a bare text page."""
+    log.exception("unhandled error serving %s %s", request.method, request.url.path)
+    service = service_of_path(request.url.path)
+    return error_response(internal_error(service, f"Unhandled {type(exc).__name__}"))
+
+
+def create_app(
+    scenario: Scenario | str | Path | None = None,
+    *,
+    speed: float = 1.0,
+    db: str | None = None,
+    principal_keys: Sequence[str] = DEFAULT_PRINCIPAL_KEYS,
+    identities: Mapping[str, str] | None = None,
+    quotas: Quotas | None = None,
+    seed: int | None = None,
+    max_body: int = MAX_BODY_BYTES,
+) -> Starlette:
+    """The ASGI app serving Connect's outbound APIs over a live simulation.
+
+    ``scenario``: a Scenario, a YAML path, or None for the built-in default
+    instance (``sim.server.defaults``). ``speed``: simulated seconds per wall
+    second. ``db``: where the run is recorded (SQLite path or SQLAlchemy URL;
+    None keeps it in memory). ``principal_keys``: access key ids that act as
+    the outbound campaigns principal; ``identities`` maps other access keys to
+    identities. ``quotas`` replaces the scenario's API rate limits. The run
+    starts with the app's lifespan and is finished 'completed' at shutdown;
+    ``app.state.simulation`` is the :class:`Simulation`.
+    """
+    store = Store(db if db is not None else ":memory:")
+    simulation = Simulation(_scenario(scenario), store, speed=speed, quotas=quotas, seed=seed)
+    api = Api(simulation, Auth(principal_keys, identities), max_body)
+    routes = [Route(uri, api.endpoint(ops), methods=list(ops)) for uri, ops in by_path().items()]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await run_in_threadpool(simulation.start)
+        try:
+            yield
+        finally:
+            await run_in_threadpool(simulation.stop)
+
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={404: _http_error, 405: _http_error, Exception: _crash},
+    )
+    app.state.simulation = simulation
+    app.state.store = store
+    return app
+
+
+class ServerHandle:
+    """The app under uvicorn in a background thread, on a free loopback port.
+
+    ``with ServerHandle(create_app(...)) as server:`` starts it and waits
+    until it answers; ``server.endpoint_url`` is what boto3 takes; leaving the
+    block (or ``stop()``) shuts it down cleanly, which finishes the run.
+    """
+
+    def __init__(self, app: Starlette, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.app = app
+        self.host = host
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind((host, port))
+        self.port: int = self._socket.getsockname()[1]
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._run, name="sim-server", daemon=True)
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def simulation(self) -> Simulation:
+        simulation: Simulation = self.app.state.simulation
+        return simulation
+
+    def _run(self) -> None:
+        self._server.run(sockets=[self._socket])
+
+    def start(self, timeout: float = 30.0) -> ServerHandle:
+        """Start serving; RuntimeError if the server is not up within ``timeout``."""
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the simulator's HTTP server did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Shut down (finishing the run) and wait for the thread to end."""
+        self._server.should_exit = True
+        self._thread.join(timeout)
+        self._socket.close()
+
+    def __enter__(self) -> ServerHandle:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def serve(
+    scenario_path: str | None,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    speed: float = 1.0,
+    db: str | None = None,
+    principal_keys: Sequence[str] = DEFAULT_PRINCIPAL_KEYS,
+    identities: Mapping[str, str] | None = None,
+    quotas: Quotas | None = None,
+    seed: int | None = None,
+) -> None:
+    """Serve the outbound APIs on ``host:port`` until interrupted (Ctrl-C).
+
+    Raises ScenarioError for a bad scenario file before binding the port.
+    """
+    app = create_app(
+        scenario_path,
+        speed=speed,
+        db=db,
+        principal_keys=principal_keys,
+        identities=identities,
+        quotas=quotas,
+        seed=seed,
+    )
+    uvicorn.run(app, host=host, port=port, log_level="info", lifespan="on")

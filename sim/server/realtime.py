@@ -1,0 +1,293 @@
+"""The scenario's model run against the wall clock, behind one lock.
+
+One lock guards the core and the SimPy environment. A simulation thread
+steps the events that are due on the wall clock, mapped to simulated time
+by ``sim_now(wall) = start_ts + (wall - start_ts) * speed`` (the simulated
+start is the wall clock's current second, so at speed 1 the two clocks
+agree). HTTP handlers take the same lock, first step every event due by
+their instant (so the event log stays in time order), call the core at
+that instant, tell the model what changed by scheduling a callback at that
+instant, and wake the simulation thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import threading
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sim import __version__
+from sim.connect import OutboundCore, Quotas, ServiceError
+from sim.engine import Emitter, Model
+from sim.runner import core_config
+from sim.scenario import Scenario, apply_overrides, resolved_dict
+from sim.server.contacts import ContactIndex, Tee, describe_contact
+from sim.server.protocol import CONNECT, internal_error
+from sim.store import Store
+
+log = logging.getLogger("sim.server")
+
+REQUEST_OPS = frozenset({"PutDialRequestBatch", "PutOutboundRequestBatch"})
+STATE_OPS = frozenset({"StartCampaign", "PauseCampaign", "ResumeCampaign", "StopCampaign"})
+STEP_BUDGET = 5000  # events stepped per lock hold, so handlers get the lock
+FLUSH_EVERY_S = 2.0  # wall seconds between writes of buffered events to the store
+
+
+def wall_start(scenario: Scenario, wall: float) -> Scenario:
+    """``scenario`` moved to start at ``wall`` (to the second) in its own timezone.
+
+    Clients compute ``expirationTime`` from their real clock, so the
+    simulated clock must start at the real one.
+    """
+    start = datetime.fromtimestamp(math.floor(wall), tz=scenario.start.tzinfo)
+    return apply_overrides(scenario, {"start": start.isoformat()})
+
+
+class Simulation:
+    """A live run: the core and the model on the wall clock, recorded in ``store``.
+
+    ``start()`` records the run and starts the clock; ``call`` and
+    ``describe_contact`` serve HTTP requests; ``stop()`` finishes the run
+    ('completed', or 'failed' if the model raised).
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        store: Store,
+        *,
+        speed: float = 1.0,
+        quotas: Quotas | None = None,
+        seed: int | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not speed > 0:
+            raise ValueError(f"speed must be > 0, got {speed}")
+        self.base_scenario = scenario
+        self.store = store
+        self.speed = speed
+        self.quotas = quotas
+        self.seed = scenario.seed if seed is None else seed
+        self.clock = clock
+        self.index = ContactIndex()
+        self.cond = threading.Condition(threading.Lock())
+        self.failure: str | None = None
+        self.run_id: int | None = None
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+
+    # -- life cycle -------------------------------------------------------------
+
+    def start(self) -> None:
+        """Record the run, build core and model at the wall clock, start the thread."""
+        wall = self.clock()
+        scenario = wall_start(self.base_scenario, wall)
+        self.scenario = scenario
+        self.start_ts = scenario.start_ts
+        self._wall0 = time.perf_counter()
+        resolved = resolved_dict(scenario)
+        resolved["seed"] = self.seed
+        self.run_id = self.store.begin_run(
+            name=scenario.name,
+            scenario=resolved,
+            seed=self.seed,
+            version=__version__,
+            sim_start=self.start_ts,
+        )
+        self.writer = self.store.writer(self.run_id, scenario.interval)
+        self.emitter = Emitter(Tee(self.index, self.writer))
+        config = core_config(scenario)
+        if self.quotas is not None:
+            config = config.model_copy(update={"quotas": self.quotas})
+        rng = random.Random(self.seed)
+        self.core = OutboundCore(config, rng, self.emitter)
+        self.model = Model(scenario, rng, self.emitter, self.core)
+        self.arn_prefix = (
+            f"arn:aws:connect:{config.region}:{config.account_id}:instance/{config.instance_id}"
+        )
+        with self.cond:
+            self.model.setup()
+        self._thread = threading.Thread(target=self._loop, name="sim-clock", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the clock, bring the model to now, and finish the run in the store."""
+        with self.cond:
+            self._stopping = True
+            self.cond.notify_all()
+        if self._thread is not None:
+            self._thread.join()
+        with self.cond:
+            self._finish()
+
+    def _finish(self) -> None:
+        assert self.run_id is not None
+        runtime = time.perf_counter() - self._wall0
+        env = self.model.env
+        end = float(env.now)
+        try:
+            if self.failure is None:
+                end = self._advance_to(self.sim_now(), final=True)
+                self.model.roster.logout_all()
+            self.emitter.flush()
+            self.writer.close(end)
+        except Exception:  # keep what was recorded, fail the run
+            self._fail("while finishing the run")
+        self.store.finish_run(
+            self.run_id,
+            status="completed" if self.failure is None else "failed",
+            error=self.failure,
+            sim_end=end,
+            runtime_s=runtime,
+            events=self.emitter.count,
+        )
+
+    # -- the clock --------------------------------------------------------------
+
+    def sim_now(self) -> float:
+        """The simulated instant of the wall clock now (never before the model's now)."""
+        mapped = self.start_ts + (self.clock() - self.start_ts) * self.speed
+        return max(mapped, float(self.model.env.now))
+
+    def _advance_to(self, target: float, *, final: bool = False) -> float:
+        """Step every event due at or before ``target`` (all of them, or a budget)."""
+        env = self.model.env
+        if final and target > env.now:
+            # A marker event at the target moves env.now there, so the run ends at it.
+            self.model.clock.call_at(target, _noop)
+        budget = math.inf if final else STEP_BUDGET
+        while env.peek() <= target and budget > 0:
+            env.step()
+            budget -= 1
+        self.emitter.flush()
+        return float(env.now)
+
+    def _loop(self) -> None:
+        last_flush = time.monotonic()
+        with self.cond:
+            while not self._stopping and self.failure is None:
+                try:
+                    self._advance_to(self.sim_now())
+                    if time.monotonic() - last_flush >= FLUSH_EVERY_S:
+                        self.writer.flush()
+                        last_flush = time.monotonic()
+                except Exception:  # recorded; the run ends failed
+                    self._fail("in the simulation thread")
+                    return
+                self.cond.wait(self._sleep_s())
+
+    def _sleep_s(self) -> float:
+        """Wall seconds until the next event is due (0 if overdue), at most a flush period."""
+        due = float(self.model.env.peek())
+        wait = (due - self.sim_now()) / self.speed
+        return min(max(wait, 0.0), FLUSH_EVERY_S)
+
+    def _fail(self, where: str) -> None:
+        detail = traceback.format_exc()
+        log.error("simulation failed %s:\n%s", where, detail)
+        if self.failure is None:
+            self.failure = f"{where}:\n{detail}"
+
+    # -- serving requests ----------------------------------------------------------
+
+    def _catch_up(self, service: str) -> float:
+        """Step the model to the wall clock's instant; raise a 500 if the run failed."""
+        if self.failure is not None or self._stopping:
+            raise internal_error(service, "The simulation is not running")
+        now = self.sim_now()
+        env = self.model.env
+        try:
+            while env.peek() <= now:
+                self._advance_to(now)
+        except Exception:  # recorded; the run ends failed
+            self._fail("while catching up for a request")
+            raise internal_error(service, "The simulation failed") from None
+        return now
+
+    def call(
+        self, service: str, operation: str, request: Mapping[str, Any], caller: str
+    ) -> dict[str, Any]:
+        """One API call at the current simulated instant; raises ServiceError."""
+        with self.cond:
+            now = self._catch_up(service)
+            self._guard_delete(service, operation, request)
+            try:
+                response = self.core.call(service, operation, request, caller=caller, now=now)
+            finally:
+                self.emitter.flush()
+            self._tell_model(operation, request, response, now)
+            self.cond.notify()
+        return response
+
+    def describe_contact(self, instance_id: str, contact_id: str) -> dict[str, Any]:
+        """DescribeContact from the live index; ResourceNotFoundException if unknown."""
+        with self.cond:
+            self._catch_up(CONNECT)
+            view = self.index.get(contact_id)
+        if view is None or view.instance_id != instance_id:
+            raise ServiceError(
+                "ResourceNotFoundException",
+                f"Contact {contact_id!r} not found in instance {instance_id!r}",
+                service=CONNECT,
+            )
+        return describe_contact(view, self.arn_prefix)
+
+    def _guard_delete(self, service: str, operation: str, request: Mapping[str, Any]) -> None:
+        # The engine holds a dialer for every scenario campaign and expects its
+        # campaign to exist until the end of the run.
+        if operation == "DeleteCampaign" and request.get("id") in self.model.runtimes:
+            raise ServiceError(
+                "ConflictException",
+                f"campaign {request['id']!r} is dialed by the simulation; stop it instead",
+                service=service,
+            )
+
+    # -- telling the model --------------------------------------------------------
+
+    def _at(self, now: float, fn: Callable[[], None]) -> None:
+        """Run ``fn`` on the simulated clock at ``now`` (not before what is stepped)."""
+        self.model.clock.call_in(now - float(self.model.env.now), lambda _arg: fn())
+
+    def _tell_model(
+        self, operation: str, request: Mapping[str, Any], response: Mapping[str, Any], now: float
+    ) -> None:
+        campaign_id = request.get("id")
+        if operation in REQUEST_OPS and response.get("successfulRequests"):
+            self._at(now, lambda: self._requests_arrived(str(campaign_id)))
+        elif operation in STATE_OPS:
+            self._at(now, lambda: self._state_changed(str(campaign_id)))
+        elif operation == "CreateCampaign":
+            self._campaign_created(str(response["id"]))
+
+    def _requests_arrived(self, campaign_id: str) -> None:
+        if campaign_id not in self.model.runtimes:
+            return  # created over HTTP: no simulated dialer
+        expires = self.core.next_expiration()
+        self.model.requests_accepted(campaign_id, math.inf if expires is None else expires)
+
+    def _state_changed(self, campaign_id: str) -> None:
+        hook: Callable[[str], None] | None = getattr(self.model, "on_external_change", None)
+        if hook is not None:
+            hook(campaign_id)
+            return
+        runtime = self.model.runtimes.get(campaign_id)
+        if runtime is None:
+            return
+        runtime.running = self.core.campaign(campaign_id).state == "Running"
+        if runtime.running and runtime.dialer is not None:
+            runtime.dialer.kick()
+
+    def _campaign_created(self, campaign_id: str) -> None:
+        hook: Callable[[str], None] | None = getattr(self.model, "attach_campaign", None)
+        if hook is not None:
+            hook(campaign_id)
+
+
+def _noop(_arg: Any) -> None:
+    """The marker event that ends a run at a given instant."""
