@@ -26,8 +26,8 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sim.domain import Event  # noqa: E402
-from sim.store import Store  # noqa: E402
+from sim.domain import Event
+from sim.store import Store
 
 START = 1_767_250_800.0  # 2026-01-01 07:00 UTC
 AGENTS = 200

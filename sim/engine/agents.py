@@ -29,6 +29,7 @@ class Agent:
 
     __slots__ = (
         "available_since",
+        "break_due",
         "group",
         "id",
         "in_pool",
@@ -51,20 +52,35 @@ class Agent:
         self.owner: str | None = None
         self.in_pool = False
         self.available_since = 0.0
+        self.break_due = 0.0  # a break to take when the current contact ends
 
 
 class QueuePool:
     """The agents serving one queue and the deque of those AVAILABLE."""
 
-    __slots__ = ("available", "logged_in", "name", "on_change", "on_free")
+    __slots__ = (
+        "available",
+        "logged_in",
+        "name",
+        "on_change",
+        "on_free",
+        "on_wrap",
+        "talking",
+        "wrapping",
+    )
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.available: deque[Agent] = deque()
         self.logged_in = 0
-        # Callbacks run whenever an agent becomes available or staffing moves.
+        # Agents on a contact / in after-contact work: predictive pacing's inputs.
+        self.talking = 0
+        self.wrapping = 0
+        # Callbacks run whenever an agent becomes available, staffing moves,
+        # or an agent starts after-contact work (predictive pacing listens).
         self.on_free: list[Callable[[], None]] = []
         self.on_change: list[Callable[[], None]] = []
+        self.on_wrap: list[Callable[[], None]] = []
 
     def take(self) -> Agent | None:
         """The longest-idle available agent, removed from the free list."""
@@ -102,6 +118,18 @@ class AgentRoster:
     def set_state(self, agent: Agent, state: str, contact_id: str | None = None) -> None:
         previous = agent.state
         agent.state = state
+        if previous in (ON_CONTACT, ACW) or state in (ON_CONTACT, ACW):
+            pool = self.pools[agent.queue]
+            if previous == ON_CONTACT:
+                pool.talking -= 1
+            elif previous == ACW:
+                pool.wrapping -= 1
+            if state == ON_CONTACT:
+                pool.talking += 1
+            elif state == ACW:
+                pool.wrapping += 1
+                for callback in pool.on_wrap:
+                    callback()
         agent.version += 1
         self.emitter.emit(
             agent.id,
@@ -119,6 +147,38 @@ class AgentRoster:
         """The agent's contact is over: available again, or logged out if leaving."""
         agent.owner = None
         if agent.leaving:
+            self._logout(agent)
+            return
+        if agent.break_due > 0.0:
+            self._take_break(agent)
+            return
+        self.set_state(agent, AVAILABLE)
+        self._make_available(agent)
+
+    # -- breaks -----------------------------------------------------------------
+
+    def start_break(self, group: str, duration: float, fraction: float) -> None:
+        """A share of the group's agents take a break, each as soon as it is free."""
+        active = [a for a in self.groups.get(group, []) if a.logged_in and not a.leaving]
+        for agent in active[: round(fraction * len(active))]:
+            agent.break_due = duration
+            if agent.state == AVAILABLE:
+                pool = self.pools[agent.queue]
+                if agent.in_pool:
+                    pool.available.remove(agent)
+                    agent.in_pool = False
+                self._take_break(agent)
+
+    def _take_break(self, agent: Agent) -> None:
+        duration = agent.break_due
+        agent.break_due = 0.0
+        self.set_state(agent, ON_BREAK)
+        self.clock.call_in(duration, self._end_break, agent)
+
+    def _end_break(self, agent: Agent) -> None:
+        if agent.state != ON_BREAK:
+            return
+        if agent.leaving or not agent.logged_in:
             self._logout(agent)
             return
         self.set_state(agent, AVAILABLE)

@@ -34,7 +34,7 @@ def backoff(rng: random.Random, attempt: int) -> float:
     "equal jitter" does, so retries spread out without ever retrying at once.
     """
     step = min(BACKOFF_CAP_S, BACKOFF_BASE_S * (2 ** (attempt - 1)))
-    return step / 2 + rng.uniform(0.0, step / 2)
+    return float(step / 2 + rng.uniform(0.0, step / 2))
 
 
 class ApiClient:

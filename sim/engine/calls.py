@@ -22,7 +22,8 @@ from sim.domain import DialRequest, EventType, Outcome
 
 if TYPE_CHECKING:
     from sim.engine.agents import Agent
-    from sim.engine.model import CampaignRuntime, Model
+    from sim.engine.campaigns import CampaignRuntime
+    from sim.engine.model import Model
 
 # Outcome draws.
 LIVE, MACHINE, NO_ANSWER, BUSY, INVALID = range(5)
@@ -58,6 +59,7 @@ class Call:
         "contact_id",
         "human",
         "outcome",
+        "rang_at",
         "request",
         "runtime",
         "timer",
@@ -78,6 +80,7 @@ class Call:
         self.answered_at = 0.0
         self.waiting = False
         self.acw = 0.0
+        self.rang_at = 0.0
         self.timer: Any = None
 
 
@@ -98,7 +101,11 @@ class Telephony:
     def start(
         self, runtime: CampaignRuntime, request: DialRequest, contact_id: str, agent: Agent | None
     ) -> None:
-        """BatchPutContact created the contact: record the attempt and ring."""
+        """BatchPutContact created the contact: record the attempt, then ring.
+
+        In preview mode the reserved agent reviews the contact first, for the
+        review time or until the preview timeout, and may discard it.
+        """
         model = self.model
         now = model.clock.env.now
         call = Call(runtime, request, contact_id, agent)
@@ -118,11 +125,31 @@ class Telephony:
                 "waited_s": now - waited_from,
             },
         )
+        if runtime.preview is not None and agent is not None:
+            model.roster.set_state(agent, "RESERVED", contact_id)
+            review, discard = runtime.preview.review()
+            model.clock.call_in(review, self._reviewed, (call, discard))
+            return
+        self.ring(call)
+
+    def _reviewed(self, arg: tuple[Call, bool]) -> None:
+        call, discard = arg
+        if discard:
+            self.disconnect(call, Outcome.DISCARDED)
+        else:
+            self.ring(call)
+
+    def ring(self, call: Call) -> None:
+        """Place the call: draw its outcome and schedule what happens."""
+        runtime = call.runtime
+        request = call.request
+        agent = call.agent
         self._emit(call, EventType.RINGING, {"agent_id": agent.id if agent else None})
+        call.rang_at = self.model.clock.env.now
         profile = runtime.profile
         ring_timeout = request.ring_timeout or runtime.ring_timeout
         draw = profile.draw_outcome()
-        clock = model.clock
+        clock = self.model.clock
         if draw <= MACHINE:
             answer_after = profile.ring_to_answer()
             if answer_after < ring_timeout:
@@ -138,9 +165,13 @@ class Telephony:
             clock.call_in(profile.busy_signal(), self._failed_signal, call)
 
     def _unanswered(self, call: Call) -> None:
+        if call.runtime.predictive is not None:
+            call.runtime.predictive.rang_out(False, None)
         self.disconnect(call, Outcome.NO_ANSWER)
 
     def _failed_signal(self, call: Call) -> None:
+        if call.runtime.predictive is not None:
+            call.runtime.predictive.rang_out(False, None)
         self.disconnect(call, call.outcome or Outcome.BUSY)
 
     # -- answer and routing ---------------------------------------------------
@@ -155,7 +186,9 @@ class Telephony:
             else amd and (profile.rng.random() >= profile.machine_as_human)
         )
         status = (BEEP if detected_machine else HUMAN) if amd else NOT_APPLICABLE
-        call.answered_at = self.model.clock.env.now
+        now = call.answered_at = self.model.clock.env.now
+        if runtime.predictive is not None:
+            runtime.predictive.rang_out(not detected_machine, now - call.rang_at)
         self._emit(call, EventType.CONNECTED_TO_SYSTEM, {"amd_status": status})
         clock = self.model.clock
         if detected_machine:
@@ -181,9 +214,12 @@ class Telephony:
         """An agent takes the call: talk until disconnect."""
         call.agent = agent
         call.waiting = False
+        runtime = call.runtime
         if agent.owner is None:
-            agent.owner = call.runtime.id
-            call.runtime.held += 1
+            agent.owner = runtime.id
+            runtime.held += 1
+        if runtime.predictive is not None:
+            runtime.predictive.live_result(False, self.model.clock.env.now)
         self._emit(call, EventType.CONNECTED_TO_AGENT, {"agent_id": agent.id})
         self.model.roster.set_state(agent, "ON_CONTACT", call.contact_id)
         profile = call.runtime.profile

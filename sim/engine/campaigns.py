@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sim.engine.dialer import Dialer
+    from sim.engine.predictive import PredictivePacer
 
 
 class Profile:
@@ -67,6 +68,28 @@ class Profile:
         return 4
 
 
+class PreviewPolicy:
+    """How long an agent reviews a preview contact, and whether it is discarded.
+
+    A review that would outlast the preview timeout ends at the timeout and
+    the contact is dialed (the agent did not act in time).
+    """
+
+    __slots__ = ("discard_probability", "review_time", "rng", "timeout")
+
+    def __init__(self, config: Any, rng: random.Random) -> None:
+        self.rng = rng
+        self.timeout: float = config.timeout
+        self.discard_probability: float = config.discard_probability
+        self.review_time: Callable[[], float] = config.review_time.sampler(rng)
+
+    def review(self) -> tuple[float, bool]:
+        spent = self.review_time()
+        if spent >= self.timeout:
+            return self.timeout, False
+        return spent, self.rng.random() < self.discard_probability
+
+
 class CampaignRuntime:
     """What the engine tracks for one campaign while it runs."""
 
@@ -88,6 +111,8 @@ class CampaignRuntime:
         self.held = 0  # agents held by this campaign's contacts
         self.lines = 0  # telecom lines held by this campaign's dials
         self.dialer: Dialer | None = None
+        self.predictive: PredictivePacer | None = None
+        self.preview = PreviewPolicy(config.preview, rng) if config.mode == "preview" else None
 
 
 def create_request(scenario: Any, config: Any) -> dict[str, Any]:

@@ -31,7 +31,8 @@ from sim.engine.pacing import Pacer
 
 if TYPE_CHECKING:
     from sim.engine.agents import Agent
-    from sim.engine.model import CampaignRuntime, Model
+    from sim.engine.campaigns import CampaignRuntime
+    from sim.engine.model import Model
 
 MAX_ITEMS = 25
 RETRY_ITEM_CODES = frozenset({"REQUEST_THROTTLED", "INTERNAL_ERROR"})
@@ -60,7 +61,8 @@ class Dialer:
         self.stream = f"dialer:{runtime.id}"
         self.version = 0
         self.calls = 0
-        self.min_gap = 1.0 / model.scenario.api.dialer_calls_per_second
+        api = model.scenario.api
+        self.min_gap = 1.0 / (api.dialer_calls_per_second or api.quotas.batch_put_contact.rate)
         self.next_call_at = -1.0
         self.scheduled = False
         self.carry: deque[DialRequest] = deque()  # item retries, dialed first

@@ -29,7 +29,8 @@ from sim.engine.clock import Clock, Emitter
 from sim.engine.dialer import Dialer
 from sim.engine.loader import SourceFeed
 from sim.engine.pacing import AgentlessPacer, Lines, Pacer, ProgressivePacer
-from sim.engine.sources import batches_for
+from sim.engine.predictive import PredictivePacer
+from sim.engine.sources import batches_for, local_midnight
 from sim.scenario import Scenario, staffing_changes
 
 CONTROL_OPS = {"start": "StartCampaign", "pause": "PauseCampaign"}
@@ -43,6 +44,19 @@ class ModelResult:
     sim_end: float
     events: int
     pending_at_end: int
+
+
+class WaitingServer:
+    """Pool callback: live calls waiting in a queue go first to a freed agent."""
+
+    __slots__ = ("model", "queue")
+
+    def __init__(self, model: Model, queue: str) -> None:
+        self.model = model
+        self.queue = queue
+
+    def __call__(self) -> None:
+        self.model.serve_waiting(self.queue)
 
 
 class Model:
@@ -77,6 +91,8 @@ class Model:
         self.retries_waiting = 0
         self.waiting: dict[str, deque[Call]] = {}
         self._acw: dict[str, Callable[[], float]] = {}
+        self._acw_means: dict[str, list[float]] = {}
+        self._waiting_n: dict[str, int] = {}
         self._expiry_at = math.inf
         self._expiry_gen = 0
         self.finished = False
@@ -89,10 +105,15 @@ class Model:
         scenario = self.scenario
         for group in scenario.agent_groups:
             self._acw[group.name] = group.after_contact_work.sampler(self.rng)
+            self._acw_means.setdefault(group.queue, []).append(group.after_contact_work.mean())
             pool = self.roster.pool(group.queue)
-            for when, headcount in staffing_changes(scenario, group):
+            for when, scheduled in staffing_changes(scenario, group):
+                # Shrinkage: that share of the scheduled agents is not logged in.
+                headcount = scheduled - round(scheduled * group.shrinkage)
                 self.clock.call_at(when, self._staff, (group.name, group.queue, headcount))
-            pool.on_free.append(lambda q=group.queue: self._serve_waiting(q))
+            self._schedule_breaks(group)
+            if not pool.on_free:
+                pool.on_free.append(WaitingServer(self, group.queue))
         for index, config in enumerate(scenario.campaigns):
             self._setup_campaign(index, config)
         self.clock.call_at(self.end_ts, self._horizon)
@@ -109,9 +130,13 @@ class Model:
         pacer: Pacer
         if runtime.agentless:
             pacer = AgentlessPacer(self, runtime)
+        elif runtime.mode == "predictive":
+            pacer = runtime.predictive = PredictivePacer(
+                self, runtime, self.roster.pool(config.queue)
+            )
         else:
-            pool = self.roster.pool(config.queue)
-            pacer = ProgressivePacer(self, runtime, pool)
+            # Preview reserves its agent like progressive; the review happens on the call.
+            pacer = ProgressivePacer(self, runtime, self.roster.pool(config.queue))
         dialer = Dialer(self, runtime, pacer)
         runtime.dialer = dialer
         self.dialers.append(dialer)
@@ -119,6 +144,8 @@ class Model:
             pool = self.roster.pool(runtime.queue_id)
             pool.on_free.append(dialer.kick)
             pool.on_change.append(dialer.kick)
+            if runtime.predictive is not None:
+                pool.on_wrap.append(dialer.kick)
         actions = list(config.schedule)
         if not any(a.action == "start" for a in actions):
             self.clock.call_at(self.start_ts, self._control, (runtime, "start"))
@@ -136,7 +163,28 @@ class Model:
                 min_gap,
             )
             self.open_sources += 1
-            self.clock.call_at(self.start_ts, lambda _a, f=feed: f.start())
+            self.clock.call_at(self.start_ts, SourceFeed.start, feed)
+
+    def _schedule_breaks(self, group: Any) -> None:
+        """Each break, every day of the horizon, at its time of day."""
+        midnight = local_midnight(self.scenario.start)
+        days = int((self.end_ts - midnight) // 86400.0) + 1
+        for day in range(days):
+            for pause in group.breaks:
+                when = midnight + day * 86400.0 + pause.start
+                if self.start_ts <= when < self.end_ts:
+                    arg = (group.name, pause.duration, pause.agents_fraction)
+                    self.clock.call_at(when, self._break, arg)
+
+    def _break(self, arg: tuple[str, float, float]) -> None:
+        self.roster.start_break(*arg)
+
+    def mean_acw(self, queue: str) -> float:
+        means = self._acw_means.get(queue, [0.0])
+        return sum(means) / len(means)
+
+    def waiting_count(self, queue: str) -> int:
+        return self._waiting_n.get(queue, 0)
 
     def _quota_rate(self, api: str) -> float:
         quotas = self.scenario.api.quotas
@@ -247,6 +295,7 @@ class Model:
             return
         call.waiting = True
         self.waiting.setdefault(queue, deque()).append(call)
+        self._waiting_n[queue] = self._waiting_n.get(queue, 0) + 1
         limit = call.runtime.profile.patience()
         threshold = call.runtime.config.predictive.connection_threshold
         self.clock.call_in(min(limit, threshold), self._abandon, call)
@@ -254,9 +303,13 @@ class Model:
     def _abandon(self, call: Call) -> None:
         if call.waiting:
             call.waiting = False
+            queue = call.runtime.queue_id or ""
+            self._waiting_n[queue] -= 1
+            if call.runtime.predictive is not None:
+                call.runtime.predictive.live_result(True, self.env.now)
             self.calls.disconnect(call, Outcome.ABANDONED)
 
-    def _serve_waiting(self, queue: str) -> None:
+    def serve_waiting(self, queue: str) -> None:
         waiting = self.waiting.get(queue)
         if not waiting:
             return
@@ -269,6 +322,7 @@ class Model:
             if agent is None:
                 waiting.appendleft(call)
                 return
+            self._waiting_n[queue] -= 1
             self.calls.connect(call, agent)
 
     # -- expiry -----------------------------------------------------------------

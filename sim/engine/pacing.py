@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from sim.engine.agents import Agent, QueuePool
-    from sim.engine.model import CampaignRuntime, Model
+    from sim.engine.campaigns import CampaignRuntime
+    from sim.engine.model import Model
 
 EPS = 1e-9
 

@@ -111,7 +111,7 @@ def _piece_at(pieces: list[tuple[float, float, float]], tod: float) -> tuple[flo
 def _csv(source: Any, start_ts: float, end_ts: float) -> Iterator[Batch]:
     gap = 0.0 if source.rate_per_hour is None else 3600.0 / source.rate_per_hour
     when = start_ts + source.at
-    with open(source.path, newline="", encoding="utf-8") as handle:
+    with open(source.path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         fields = reader.fieldnames or []
         columns = (

@@ -137,11 +137,13 @@ def _message(error: ErrorDetails, root: type[BaseModel]) -> str:
         return f"unknown key; {hint}allowed: {', '.join(allowed)}"
     if kind == "union_tag_invalid":
         ctx = error.get("ctx") or {}
-        return f"kind {ctx.get('tag')!r} is not one of {ctx.get('expected_tags')}"
+        return f"{ctx.get('tag')!r} is not one of {ctx.get('expected_tags')}"
     if kind == "union_tag_not_found":
         return "missing 'kind' (it selects the type of this item)"
     if kind in ("value_error", "assertion_error"):
         return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if kind == "timezone_aware":
+        return "must include a UTC offset, e.g. 2026-10-06T09:00:00-04:00 or ...Z"
     if kind in ("too_short", "too_long"):
         ctx = error.get("ctx") or {}
         if kind == "too_short":

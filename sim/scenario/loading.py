@@ -26,6 +26,7 @@ _FLOAT = re.compile(
     r"^(?:[-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)?"
     r"|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
 )
+_PARENT = re.compile(r"(\.[^.\[\]]*|\[\d+\])$")  # last step of a location
 _DROPPED = {
     "tag:yaml.org,2002:bool",
     "tag:yaml.org,2002:int",
@@ -105,10 +106,10 @@ def _line_index(text: str) -> dict[str, int]:
 
 
 def _nearest_line(location: str, lines: Mapping[str, int]) -> int | None:
-    while location:
+    while location in lines or _PARENT.search(location):
         if location in lines:
             return lines[location]
-        location = re.sub(r"(\.[^.\[\]]*|\[\d+\])$", "", location)
+        location = _PARENT.sub("", location)
     return None
 
 

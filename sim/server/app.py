@@ -47,6 +47,7 @@ from sim.store import Store
 log = logging.getLogger("sim.server")
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+DIAL_REQUEST_PATH = "/_sim/dial-requests/{id}"
 
 
 def _scenario(scenario: Scenario | str | Path | None) -> Scenario:
@@ -113,11 +114,29 @@ class Api:
         return await run_in_threadpool(self.simulation.call, op.service, op.name, payload, caller)
 
 
+async def _dial_request(request: Request) -> Response:
+    """``GET /_sim/dial-requests/{id}``: which contacts a dial request became.
+
+    Not an AWS API: AWS tells a campaign's owner about contacts through
+    events, which the simulator does not deliver; this lets a client find the
+    ContactIds to pass to DescribeContact. Unauthenticated, read-only.
+    """
+    simulation: Simulation = request.app.state.simulation
+    try:
+        found = await run_in_threadpool(simulation.dial_request, request.path_params["id"])
+    except ServiceError as error:
+        return error_response(error)
+    return ok_response(found)
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     """404 (no route) and 405 (method) from Starlette's router, in AWS form."""
-    status = exc.status_code if isinstance(exc, HTTPException) else 404
+    status, headers = 404, None
+    if isinstance(exc, HTTPException):
+        status, headers = exc.status_code, exc.headers
     service = service_of_path(request.url.path)
-    return error_response(unknown_operation(service, request.method, request.url.path, status))
+    error = unknown_operation(service, request.method, request.url.path, status)
+    return error_response(error, headers)
 
 
 async def _crash(request: Request, exc: Exception) -> Response:
@@ -153,6 +172,7 @@ def create_app(
     simulation = Simulation(_scenario(scenario), store, speed=speed, quotas=quotas, seed=seed)
     api = Api(simulation, Auth(principal_keys, identities), max_body)
     routes = [Route(uri, api.endpoint(ops), methods=list(ops)) for uri, ops in by_path().items()]
+    routes.append(Route(DIAL_REQUEST_PATH, _dial_request, methods=["GET"]))
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -183,7 +203,10 @@ class ServerHandle:
     def __init__(self, app: Starlette, host: str = "127.0.0.1", port: int = 0) -> None:
         self.app = app
         self.host = host
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted
+        # connections only when the listening socket says so, and without it
+        # Nagle plus delayed ACKs add ~40 ms to every request.
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
         self.port: int = self._socket.getsockname()[1]

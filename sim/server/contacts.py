@@ -99,8 +99,30 @@ _UPDATES: dict[str, Callable[[ContactView, Event], None]] = {
 }
 
 
+@dataclass(slots=True)
+class DialView:
+    """A dial request as far as the server has seen it: its last event and contacts."""
+
+    request_id: str
+    campaign_id: str
+    state: str
+    updated: float
+    contact_ids: list[str]
+
+    def wire(self) -> dict[str, Any]:
+        """The JSON body of ``GET /_sim/dial-requests/{id}``."""
+        return {
+            "id": self.request_id,
+            "campaignId": self.campaign_id,
+            "state": self.state,
+            "updatedTimestamp": self.updated,
+            "contactIds": list(self.contact_ids),
+        }
+
+
 class ContactIndex:
-    """Contacts by ContactId, the oldest forgotten beyond ``max_contacts``.
+    """Contacts by ContactId and dial requests by id, the oldest forgotten beyond
+    ``max_contacts`` each.
 
     Real Connect keeps contacts for months; a long-running server must not
     grow without bound, so the index keeps the newest ``max_contacts``.
@@ -109,6 +131,7 @@ class ContactIndex:
     def __init__(self, max_contacts: int = DEFAULT_MAX_CONTACTS) -> None:
         self.max_contacts = max_contacts
         self._contacts: OrderedDict[str, ContactView] = OrderedDict()
+        self._requests: OrderedDict[str, DialView] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._contacts)
@@ -122,6 +145,9 @@ class ContactIndex:
                 if len(contacts) > self.max_contacts:
                     contacts.popitem(last=False)
                 continue
+            if e.type.startswith("DIAL_REQUEST_"):
+                self._dial_request(e)
+                continue
             update = _UPDATES.get(e.type)
             if update is None:
                 continue
@@ -130,8 +156,24 @@ class ContactIndex:
                 update(view, e)
                 view.last_update = e.time
 
+    def _dial_request(self, e: Event) -> None:
+        requests = self._requests
+        view = requests.get(e.stream_id)
+        state = e.type.removeprefix("DIAL_REQUEST_")
+        if view is None:
+            view = DialView(e.stream_id, e.payload["campaign_id"], state, e.time, [])
+            requests[e.stream_id] = view
+            if len(requests) > self.max_contacts:
+                requests.popitem(last=False)
+        view.state, view.updated = state, e.time
+        if e.type == "DIAL_REQUEST_DIALED":
+            view.contact_ids.append(e.payload["contact_id"])
+
     def get(self, contact_id: str) -> ContactView | None:
         return self._contacts.get(contact_id)
+
+    def dial_request(self, request_id: str) -> DialView | None:
+        return self._requests.get(request_id)
 
 
 class Tee:

@@ -238,6 +238,17 @@ class Simulation:
             )
         return describe_contact(view, self.arn_prefix)
 
+    def dial_request(self, request_id: str) -> dict[str, Any]:
+        """The server's view of a dial request (a simulator extension, not an AWS API)."""
+        with self.cond:
+            self._catch_up(CONNECT)
+            view = self.index.dial_request(request_id)
+            if view is None:
+                raise ServiceError(
+                    "ResourceNotFoundException", f"Dial request {request_id!r} not found"
+                )
+            return view.wire()
+
     def _guard_delete(self, service: str, operation: str, request: Mapping[str, Any]) -> None:
         # The engine holds a dialer for every scenario campaign and expects its
         # campaign to exist until the end of the run.

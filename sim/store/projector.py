@@ -194,7 +194,9 @@ class Projector:
                 self._emit_span(agent_id, state, start, max(start, sim_end), contact_id, version)
         self._agents.clear()
         if self._first_k is not None:
-            self._span_ks(self._first_k, max(self._first_k, math.ceil(sim_end / self.interval_s) - 1))
+            self._span_ks(
+                self._first_k, max(self._first_k, math.ceil(sim_end / self.interval_s) - 1)
+            )
         self._out.interval_kpis = self._interval_rows()
         return self._take()
 

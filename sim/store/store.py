@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import Engine, create_engine, event, func, select, update
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import RowMapping, make_url
 from sqlalchemy.pool import StaticPool
 
 from sim.domain import Event
@@ -269,7 +269,7 @@ class Store:
         return EventWriter(self, run_id, interval_s, chunk_size=chunk_size)
 
 
-def _run_info(row: Mapping[str, Any]) -> RunInfo:
+def _run_info(row: RowMapping) -> RunInfo:
     values = dict(row)
     values["scenario"] = orjson.loads(values["scenario"])
     if values["point"] is not None:

@@ -33,7 +33,9 @@ class EventWriter:
     refuses further events (the projector has moved past what is on disk).
     """
 
-    def __init__(self, store: Store, run_id: int, interval_s: float, chunk_size: int = 20000) -> None:
+    def __init__(
+        self, store: Store, run_id: int, interval_s: float, chunk_size: int = 20000
+    ) -> None:
         if chunk_size < 1:
             raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
         store.run(run_id)

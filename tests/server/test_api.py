@@ -293,7 +293,9 @@ def test_injected_faults_are_internal_errors() -> None:
         make = client_factory(server)
         connect = make("connect", PRINCIPAL_KEY)
         with pytest.raises(connect.exceptions.InternalServiceException):
-            connect.batch_put_contact(InstanceId=INSTANCE, ContactDataRequestList=[contact_item("f")])
+            connect.batch_put_contact(
+                InstanceId=INSTANCE, ContactDataRequestList=[contact_item("f")]
+            )
         campaigns = make("connectcampaigns")
         with pytest.raises(campaigns.exceptions.InternalServerException) as info:
             campaigns.put_dial_request_batch(id=V1, dialRequests=dial_requests(1))

@@ -1,0 +1,296 @@
+"""Per-run summary KPIs, read from the store with SQL (never from live objects).
+
+Every figure is defined in ``docs/store.md`` ("Run summary"); the sources
+are the event log (request, dial and BatchPutContact counts, waits), the
+``contacts`` projection (outcomes) and the ``interval_kpis`` '*' rows (agent
+time). ``format_table`` renders a summary for the terminal.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from array import array
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import orjson
+from sqlalchemy import Connection, func, select
+
+from sim.domain import LIVE_OUTCOMES, Outcome
+from sim.store import Store
+from sim.store.schema import ALL_CAMPAIGNS, contacts, events, interval_kpis
+
+THROTTLED = "LimitExceededException"
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """The headline figures of one run (keys of ``as_dict`` are documented in docs/store.md)."""
+
+    run_id: int
+    name: str
+    status: str
+    seed: int
+    dial_requests_received: int
+    dial_requests_accepted: int
+    dial_requests_rejected: int
+    dial_requests_expired: int
+    dial_requests_failed: int
+    contacts_created: int
+    dials: int
+    live_answers: int
+    voicemail: int
+    no_answer: int
+    busy_or_invalid: int
+    connected_to_agent: int
+    abandoned: int
+    abandonment_rate: float | None
+    amd_hangups: int
+    agent_occupancy: float | None
+    agent_utilisation: float | None
+    wait_to_dial_mean_s: float | None
+    wait_to_dial_p90_s: float | None
+    dials_per_hour: float | None
+    list_completion_s: float | None
+    batch_put_contact_calls: int
+    batch_put_contact_throttled: int
+    batch_put_contact_retries: int
+    sim_duration_s: float | None
+    runtime_s: float | None
+    per_campaign: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain dict with snake_case keys (JSON-ready)."""
+        return dataclasses.asdict(self)
+
+
+def _ratio(num: float, den: float) -> float | None:
+    return num / den if den else None
+
+
+def _outcome_figures(counts: dict[str, int], to_agent: int) -> dict[str, Any]:
+    """Answer and abandon figures from outcome counts (shared by totals and campaigns)."""
+    live = sum(n for o, n in counts.items() if o in LIVE_OUTCOMES)
+    abandoned = counts.get(Outcome.ABANDONED, 0)
+    answered_live = counts.get(Outcome.CONNECTED, 0) + abandoned
+    return {
+        "live_answers": live,
+        "voicemail": counts.get(Outcome.VOICEMAIL, 0),
+        "no_answer": counts.get(Outcome.NO_ANSWER, 0),
+        "busy_or_invalid": counts.get(Outcome.BUSY, 0) + counts.get(Outcome.INVALID_NUMBER, 0),
+        "connected_to_agent": to_agent,
+        "abandoned": abandoned,
+        "abandonment_rate": _ratio(abandoned, answered_live),
+        "amd_hangups": counts.get(Outcome.AMD_HANGUP, 0),
+    }
+
+
+def _type_counts(conn: Connection, run_id: int) -> dict[str, int]:
+    query = (
+        select(events.c.type, func.count()).where(events.c.run_id == run_id).group_by(events.c.type)
+    )
+    return {t: n for t, n in conn.execute(query)}
+
+
+def _outcomes(conn: Connection, run_id: int) -> dict[str, tuple[dict[str, int], int]]:
+    """campaign -> (outcome counts, contacts that reached an agent)."""
+    query = (
+        select(
+            contacts.c.campaign_id,
+            contacts.c.outcome,
+            func.count(),
+            func.count(contacts.c.connected_to_agent_timestamp),
+        )
+        .where(contacts.c.run_id == run_id)
+        .group_by(contacts.c.campaign_id, contacts.c.outcome)
+    )
+    out: dict[str, tuple[dict[str, int], int]] = {}
+    for campaign, outcome, n, to_agent in conn.execute(query):
+        counts, agent = out.get(campaign or "", ({}, 0))
+        if outcome is not None:
+            counts[outcome] = counts.get(outcome, 0) + n
+        out[campaign or ""] = (counts, agent + to_agent)
+    return out
+
+
+def _agent_time(conn: Connection, run_id: int) -> tuple[float | None, float | None]:
+    k = interval_kpis.c
+    query = select(
+        func.sum(k.on_contact_s), func.sum(k.acw_s), func.sum(k.reserved_s), func.sum(k.logged_in_s)
+    ).where(k.run_id == run_id, k.campaign_id == ALL_CAMPAIGNS)
+    talk, acw, reserved, logged_in = (v or 0.0 for v in conn.execute(query).one())
+    return _ratio(talk + acw, logged_in), _ratio(talk + acw + reserved, logged_in)
+
+
+def _payloads(conn: Connection, run_id: int, type_: str) -> Iterable[tuple[float, dict[str, Any]]]:
+    query = select(events.c.time, events.c.payload).where(
+        events.c.run_id == run_id, events.c.type == type_
+    )
+    for t, payload in conn.execution_options(yield_per=20000).execute(query):
+        yield t, orjson.loads(payload)
+
+
+def _dial_waits(conn: Connection, run_id: int) -> tuple[float | None, float | None, float | None]:
+    """(mean wait, p90 wait) of first attempts, and the time of the last dial."""
+    waits = array("d")
+    last: float | None = None
+    for t, p in _payloads(conn, run_id, "DIAL_REQUEST_DIALED"):
+        last = t if last is None or t > last else last
+        if p.get("attempt") == 1 and p.get("waited_s") is not None:
+            waits.append(float(p["waited_s"]))
+    if not waits:
+        return None, None, last
+    values = np.frombuffer(waits, dtype=np.float64)
+    return float(values.mean()), float(np.percentile(values, 90)), last
+
+
+def _batch_put_contact(conn: Connection, run_id: int) -> tuple[int, int, int]:
+    calls = throttled = retries = 0
+    for _, p in _payloads(conn, run_id, "BATCH_PUT_CONTACT_CALLED"):
+        calls += 1
+        throttled += p.get("error") == THROTTLED
+        retries += (p.get("attempt") or 1) > 1
+    return calls, throttled, retries
+
+
+def _list_completion(conn: Connection, run_id: int) -> float | None:
+    ended = ("DIAL_REQUEST_DIALED", "DIAL_REQUEST_EXPIRED", "DIAL_REQUEST_FAILED")
+    query = select(func.max(events.c.time)).where(
+        events.c.run_id == run_id, events.c.type.in_(ended)
+    )
+    value = conn.execute(query).scalar()
+    return None if value is None else float(value)
+
+
+def _per_campaign(
+    conn: Connection, run_id: int, outcomes: dict[str, tuple[dict[str, int], int]]
+) -> dict[str, dict[str, Any]]:
+    k = interval_kpis.c
+    query = (
+        select(
+            k.campaign_id,
+            func.sum(k.accepted),
+            func.sum(k.rejected),
+            func.sum(k.expired),
+            func.sum(k.failed),
+            func.sum(k.dials),
+        )
+        .where(k.run_id == run_id, k.campaign_id != ALL_CAMPAIGNS)
+        .group_by(k.campaign_id)
+        .order_by(k.campaign_id)
+    )
+    out: dict[str, dict[str, Any]] = {}
+    for campaign, accepted, rejected, expired, failed, dials in conn.execute(query):
+        counts, to_agent = outcomes.get(campaign, ({}, 0))
+        out[campaign] = {
+            "dial_requests_received": int(accepted + rejected),
+            "dial_requests_accepted": int(accepted),
+            "dial_requests_rejected": int(rejected),
+            "dial_requests_expired": int(expired),
+            "dial_requests_failed": int(failed),
+            "dials": int(dials),
+            **_outcome_figures(counts, to_agent),
+        }
+    return out
+
+
+def run_summary(store: Store, run_id: int | None = None) -> RunSummary:
+    """The summary KPIs of one run (the latest when ``run_id`` is None)."""
+    info = store.run(run_id)
+    rid = info.id
+    with store.engine.connect() as conn:
+        types = _type_counts(conn, rid)
+        outcomes = _outcomes(conn, rid)
+        occupancy, utilisation = _agent_time(conn, rid)
+        wait_mean, wait_p90, last_dial = _dial_waits(conn, rid)
+        calls, throttled, retries = _batch_put_contact(conn, rid)
+        list_end = _list_completion(conn, rid)
+        per_campaign = _per_campaign(conn, rid, outcomes)
+    all_counts: dict[str, int] = {}
+    for counts, _ in outcomes.values():
+        for o, n in counts.items():
+            all_counts[o] = all_counts.get(o, 0) + n
+    to_agent = sum(a for _, a in outcomes.values())
+    dials = types.get("DIAL_REQUEST_DIALED", 0)
+    dial_hours = None if last_dial is None else (last_dial - info.sim_start) / 3600.0
+    accepted = types.get("DIAL_REQUEST_ACCEPTED", 0)
+    rejected = types.get("DIAL_REQUEST_REJECTED", 0)
+    return RunSummary(
+        run_id=rid,
+        name=info.name,
+        status=info.status,
+        seed=info.seed,
+        dial_requests_received=accepted + rejected,
+        dial_requests_accepted=accepted,
+        dial_requests_rejected=rejected,
+        dial_requests_expired=types.get("DIAL_REQUEST_EXPIRED", 0),
+        dial_requests_failed=types.get("DIAL_REQUEST_FAILED", 0),
+        contacts_created=types.get("INITIATED", 0),
+        dials=dials,
+        **_outcome_figures(all_counts, to_agent),
+        agent_occupancy=occupancy,
+        agent_utilisation=utilisation,
+        wait_to_dial_mean_s=wait_mean,
+        wait_to_dial_p90_s=wait_p90,
+        dials_per_hour=_ratio(dials, dial_hours) if dial_hours else None,
+        list_completion_s=None if list_end is None else list_end - info.sim_start,
+        batch_put_contact_calls=calls,
+        batch_put_contact_throttled=throttled,
+        batch_put_contact_retries=retries,
+        sim_duration_s=None if info.sim_end is None else info.sim_end - info.sim_start,
+        runtime_s=info.runtime_s,
+        per_campaign=per_campaign,
+    )
+
+
+# -- terminal table -----------------------------------------------------------
+
+_PERCENT = {"abandonment_rate", "agent_occupancy", "agent_utilisation"}
+_CAMPAIGN_COLUMNS = (
+    ("dials", "dials"),
+    ("live_answers", "live"),
+    ("connected_to_agent", "to agent"),
+    ("abandoned", "abandoned"),
+    ("abandonment_rate", "abandon %"),
+    ("voicemail", "voicemail"),
+    ("no_answer", "no answer"),
+    ("busy_or_invalid", "busy/inv"),
+    ("dial_requests_expired", "expired"),
+)
+
+
+def _fmt(key: str, value: Any) -> str:
+    if value is None:
+        return "-"
+    if key in _PERCENT:
+        return f"{100 * value:.2f} %"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:,.2f}"
+
+
+def format_table(summary: RunSummary) -> str:
+    """A readable, aligned text table of the summary (and one line per campaign)."""
+    values = summary.as_dict()
+    per_campaign = values.pop("per_campaign")
+    width = max(len(k) for k in values)
+    cells = {k: _fmt(k, v) for k, v in values.items()}
+    vwidth = max(len(c) for c in cells.values())
+    lines = [f"{k:<{width}}  {c:>{vwidth}}" for k, c in cells.items()]
+    if per_campaign:
+        heads = ["campaign", *(h for _, h in _CAMPAIGN_COLUMNS)]
+        rows = [
+            [cid, *(_fmt(k, figures[k]) for k, _ in _CAMPAIGN_COLUMNS)]
+            for cid, figures in per_campaign.items()
+        ]
+        widths = [max(len(r[i]) for r in [heads, *rows]) for i in range(len(heads))]
+        lines.append("")
+        for r in [heads, *rows]:
+            first = f"{r[0]:<{widths[0]}}"
+            rest = (f"{c:>{w}}" for c, w in zip(r[1:], widths[1:], strict=True))
+            lines.append("  ".join([first, *rest]))
+    return "\n".join(lines)

@@ -1,0 +1,132 @@
+"""Malformed, mis-typed, oversized and misrouted requests: AWS-shaped 4xx, still serving."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from sim.server import ServerHandle
+
+from .conftest import V1
+
+SIGNED = {
+    "Authorization": "AWS4-HMAC-SHA256 Credential=AKIDUSER/20260101/us-east-1/"
+    "connect-campaigns/aws4_request, SignedHeaders=host, Signature=0"
+}
+BPC = "/contact/batch/default-instance"
+
+
+@pytest.fixture(scope="module")
+def http(server: ServerHandle) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.endpoint_url, headers=SIGNED, timeout=10) as client:
+        yield client
+
+
+def assert_aws_error(response: httpx.Response, status: int, code: str) -> None:
+    assert response.status_code == status
+    assert response.headers["x-amzn-ErrorType"] == code
+    body = response.json()
+    assert body["message"] == body["Message"] != ""
+
+
+def assert_still_serving(http: httpx.Client) -> None:
+    response = http.get(f"/campaigns/{V1}/state")
+    assert response.status_code == 200
+    assert response.json() == {"state": "Running"}
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b'"text"', b"\xff\xfe"])
+def test_malformed_json(http: httpx.Client, body: bytes) -> None:
+    response = http.put(
+        f"/campaigns/{V1}/dial-requests",
+        content=body,
+        headers={"Content-Type": "application/json"},
+    )
+    assert_aws_error(response, 400, "SerializationException")
+    assert_still_serving(http)
+
+
+def test_wrong_content_type(http: httpx.Client) -> None:
+    response = http.put(
+        f"/campaigns/{V1}/dial-requests", content=b"a=b", headers={"Content-Type": "text/plain"}
+    )
+    assert_aws_error(response, 415, "ValidationException")
+    response = http.put(BPC, content=b"a=b", headers={"Content-Type": "text/plain"})
+    assert_aws_error(response, 415, "InvalidRequestException")
+    assert_still_serving(http)
+
+
+@pytest.mark.parametrize("kind", ["application/json", "application/x-amz-json-1.1"])
+def test_json_content_types_accepted(http: httpx.Client, kind: str) -> None:
+    response = http.post(
+        "/campaigns-state", content=b'{"campaignIds": []}', headers={"Content-Type": kind}
+    )
+    assert response.status_code == 400  # the core's own check: 1..25 ids
+    assert response.headers["x-amzn-ErrorType"] == "ValidationException"
+
+
+def test_unknown_path_and_wrong_method(http: httpx.Client) -> None:
+    assert_aws_error(http.get("/no/such/path"), 404, "UnknownOperationException")
+    wrong = http.delete(f"/campaigns/{V1}/start")
+    assert_aws_error(wrong, 405, "UnknownOperationException")
+    assert wrong.headers["Allow"] == "POST"
+    assert_aws_error(http.patch(f"/campaigns/{V1}"), 405, "UnknownOperationException")
+    assert_still_serving(http)
+
+
+def test_oversize_body(http: httpx.Client) -> None:
+    big = b'{"x": "' + b"a" * (2 << 20) + b'"}'
+    declared = http.put(BPC, content=big, headers={"Content-Type": "application/json"})
+    assert_aws_error(declared, 413, "RequestEntityTooLargeException")
+
+    def chunks() -> Iterator[bytes]:
+        for _ in range(40):
+            yield b"a" * 65536
+
+    streamed = http.put(BPC, content=chunks(), headers={"Content-Type": "application/json"})
+    assert_aws_error(streamed, 413, "RequestEntityTooLargeException")
+    assert_still_serving(http)
+
+
+def test_wrong_types_in_valid_json(http: httpx.Client) -> None:
+    response = http.put(
+        f"/campaigns/{V1}/dial-requests",
+        json={"dialRequests": "not a list"},
+    )
+    assert_aws_error(response, 400, "ValidationException")
+    principal = {"Authorization": SIGNED["Authorization"].replace("AKIDUSER", "AKIDCAMPAIGNS")}
+    for body in ({"ContactDataRequestList": [{"CustomerEndpoint": 5}]}, {"InstanceId": 3}, {}):
+        response = http.put(BPC, json=body, headers=principal)
+        assert response.status_code < 500
+        if response.status_code != 200:
+            assert response.headers["x-amzn-ErrorType"] == "InvalidRequestException"
+    assert_still_serving(http)
+
+
+JUNK = [
+    {},
+    {"id": None},
+    {"dialRequests": [None, 1, "x", {}]},
+    {"outboundRequests": [{"expirationTime": "yesterday"}]},
+    {"ContactDataRequestList": [{}], "ClientToken": 7},
+    {"campaignIds": [1, None]},
+    {"name": ["x"], "connectInstanceId": {}, "dialerConfig": 5},
+    {"channelSubtypeConfig": {"telephony": None}},
+    {"x": 1e308, "y": -(10**30), "z": [[[[]]]]},
+]
+
+
+@pytest.mark.parametrize("body", JUNK, ids=range(len(JUNK)))
+def test_junk_never_a_server_error(http: httpx.Client, body: dict[str, object]) -> None:
+    from sim.server import OPERATIONS
+
+    principal = {"Authorization": SIGNED["Authorization"].replace("AKIDUSER", "AKIDCAMPAIGNS")}
+    for op in OPERATIONS:
+        path = op.uri.format(id="x" * 300, InstanceId="default-instance", ContactId="é")
+        response = http.request(op.method, path, json=body, headers=principal)
+        assert response.status_code < 500, (op.name, response.text)
+        if response.status_code >= 400:
+            assert response.headers["x-amzn-ErrorType"]
+    assert_still_serving(http)
