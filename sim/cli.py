@@ -155,3 +155,55 @@ def replay(db: str, run_id: int | None) -> None:
     for line in result.differences:
         click.echo(f"  {line}")
     sys.exit(1)
+
+
+@main.command()
+@click.argument("scenario", required=False, type=click.Path(dir_okay=False))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=int, default=8000, show_default=True, help="TCP port.")
+@click.option(
+    "--speed",
+    type=click.FloatRange(min=0.0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Simulated seconds per wall-clock second.",
+)
+@click.option("--db", default=None, help="Record the run here (default: in memory).")
+@click.option(
+    "--principal-key",
+    "principal_keys",
+    multiple=True,
+    default=("AKIDCAMPAIGNS",),
+    show_default=True,
+    help="Access key id that acts as the outbound-campaigns principal (repeatable).",
+)
+@click.option("--seed", type=int, default=None, help="Override the scenario's seed.")
+def serve(
+    scenario: str | None,
+    host: str,
+    port: int,
+    speed: float,
+    db: str | None,
+    principal_keys: tuple[str, ...],
+    seed: int | None,
+) -> None:
+    """Serve the Connect outbound APIs over HTTP (AWS rest-json) for boto3 clients.
+
+    With SCENARIO, its agents and campaigns are simulated against the wall clock
+    (accelerated by --speed); without, a default instance is served.
+    """
+    from sim.scenario import ScenarioError
+    from sim.server import serve as serve_http
+
+    try:
+        serve_http(
+            scenario,
+            host=host,
+            port=port,
+            speed=speed,
+            db=db,
+            principal_keys=principal_keys,
+            seed=seed,
+        )
+    except ScenarioError as error:
+        _fail(f"{scenario}: {len(error.errors)} problem(s)\n" + "\n".join(error.errors))

@@ -31,7 +31,7 @@ import orjson
 from sqlalchemy import select
 
 from sim.analysis.erlang import erlang_b, erlang_c, erlang_c_mean_wait
-from sim.scenario import Exponential, Fixed, Scenario, staffing_changes
+from sim.scenario import Exponential, Fixed, PoissonSource, Scenario, staffing_changes
 from sim.store import Store
 from sim.store.schema import events
 
@@ -53,9 +53,10 @@ def arrival_rate(scenario: Scenario) -> float | None:
     if len(scenario.campaigns) != 1:
         return None
     sources = scenario.campaigns[0].sources
-    if not sources or any(s.kind != "poisson" or s.batch_size != 1 for s in sources):
+    poisson = [s for s in sources if isinstance(s, PoissonSource) and s.batch_size == 1]
+    if not sources or len(poisson) != len(sources):
         return None
-    return sum(float(s.rate_per_hour) for s in sources) / 3600.0
+    return sum(s.rate_per_hour for s in poisson) / 3600.0
 
 
 def _answered_at_once(scenario: Scenario) -> float | None:

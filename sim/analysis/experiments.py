@@ -57,6 +57,8 @@ __all__ = [
     "merge_run",
     "replication_report",
     "run_kpis",
+    "new_sweep_id",
+    "run_point",
     "run_replications",
     "run_sweep",
     "sweep_report",
@@ -458,6 +460,27 @@ def _point_tasks(
 ) -> list[_Task]:
     data = resolved_dict(apply_overrides(scenario, point) if point else scenario)
     return [_Task(data, base_seed + i, sweep, point, i) for i in range(k)]
+
+
+def run_point(
+    scenario: Scenario,
+    store: Store,
+    point: Mapping[str, Any],
+    k: int,
+    *,
+    pool: Executor | None,
+    sweep: str,
+    base_seed: int | None = None,
+    progress: ProgressFn | None = None,
+) -> list[int]:
+    """``k`` replications of ``scenario`` with ``point`` applied, in ``pool``; run ids."""
+    base = scenario.seed if base_seed is None else base_seed
+    return _execute(_point_tasks(scenario, dict(point), k, sweep, base), store, pool, progress)
+
+
+def new_sweep_id(scenario: Scenario) -> str:
+    """A fresh sweep id: the scenario name and a random suffix."""
+    return _sweep_id(scenario)
 
 
 def run_sweep(

@@ -31,6 +31,7 @@ from sim.engine.loader import SourceFeed
 from sim.engine.pacing import AgentlessPacer, Lines, Pacer, ProgressivePacer
 from sim.engine.predictive import PredictivePacer
 from sim.engine.sources import batches_for, local_midnight
+from sim.scenario import Campaign as ScenarioCampaign
 from sim.scenario import Scenario, staffing_changes
 
 CONTROL_OPS = {"start": "StartCampaign", "pause": "PauseCampaign"}
@@ -119,33 +120,13 @@ class Model:
         self.clock.call_at(self.end_ts, self._horizon)
 
     def _setup_campaign(self, index: int, config: Any) -> None:
-        runtime = CampaignRuntime(self.scenario, config, self.rng)
-        self.runtimes[runtime.id] = runtime
         self.core.create_campaign(
             create_request(self.scenario, config),
             api=config.api,
             now=self.start_ts,
             campaign_id=config.id,
         )
-        pacer: Pacer
-        if runtime.agentless:
-            pacer = AgentlessPacer(self, runtime)
-        elif runtime.mode == "predictive":
-            pacer = runtime.predictive = PredictivePacer(
-                self, runtime, self.roster.pool(config.queue)
-            )
-        else:
-            # Preview reserves its agent like progressive; the review happens on the call.
-            pacer = ProgressivePacer(self, runtime, self.roster.pool(config.queue))
-        dialer = Dialer(self, runtime, pacer)
-        runtime.dialer = dialer
-        self.dialers.append(dialer)
-        if runtime.queue_id is not None:
-            pool = self.roster.pool(runtime.queue_id)
-            pool.on_free.append(dialer.kick)
-            pool.on_change.append(dialer.kick)
-            if runtime.predictive is not None:
-                pool.on_wrap.append(dialer.kick)
+        runtime = self._add_runtime(config)
         actions = list(config.schedule)
         if not any(a.action == "start" for a in actions):
             self.clock.call_at(self.start_ts, self._control, (runtime, "start"))
@@ -164,6 +145,71 @@ class Model:
             )
             self.open_sources += 1
             self.clock.call_at(self.start_ts, SourceFeed.start, feed)
+
+    def _add_runtime(self, config: Any) -> CampaignRuntime:
+        """A dialer for a campaign the core knows, wired to its queue's agents."""
+        runtime = CampaignRuntime(self.scenario, config, self.rng)
+        self.runtimes[runtime.id] = runtime
+        pacer: Pacer
+        if runtime.agentless:
+            pacer = AgentlessPacer(self, runtime)
+        elif runtime.mode == "predictive":
+            pool = self.roster.pool(config.queue)
+            pacer = runtime.predictive = PredictivePacer(self, runtime, pool)
+        else:
+            # Preview reserves its agent like progressive; the review happens on the call.
+            pacer = ProgressivePacer(self, runtime, self.roster.pool(config.queue))
+        dialer = Dialer(self, runtime, pacer)
+        runtime.dialer = dialer
+        self.dialers.append(dialer)
+        if runtime.queue_id is not None:
+            pool = self.roster.pool(runtime.queue_id)
+            pool.on_free.append(dialer.kick)
+            pool.on_change.append(dialer.kick)
+            if runtime.predictive is not None:
+                pool.on_wrap.append(dialer.kick)
+        return runtime
+
+    # -- hooks for a live client (the HTTP face) --------------------------------
+
+    def attach_campaign(self, campaign_id: str) -> None:
+        """Give a campaign created through the API (not the scenario) a dialer.
+
+        Its settings come from the core's view of the campaign; call outcomes
+        and durations from the scenario.
+        """
+        if campaign_id in self.runtimes:
+            return
+        view = self.core.campaign(campaign_id)
+        config = ScenarioCampaign.model_validate(
+            {
+                "id": view.id,
+                "name": view.name,
+                "mode": view.mode,
+                "api": view.api,
+                "queue": None if view.mode == "agentless" else view.queue_id,
+                "bandwidth_allocation": min(1.0, view.bandwidth_allocation or 1.0),
+                "dialing_capacity": view.dialing_capacity or 1.0,
+                "source_phone_number": view.source_phone_number,
+                "answering_machine_detection": view.amd_enabled,
+            }
+        )
+        runtime = self._add_runtime(config)
+        runtime.running = view.state == "Running"
+
+    def on_external_change(self, campaign_id: str) -> None:
+        """A client changed a campaign's state: follow it, and dial if it runs."""
+        runtime = self.runtimes.get(campaign_id)
+        if runtime is None:
+            return
+        runtime.running = self.core.campaign(campaign_id).state == "Running"
+        if runtime.running and runtime.dialer is not None:
+            runtime.dialer.kick()
+        self._schedule_expiry()
+
+    def schedule_expiry(self) -> None:
+        """Requests arrived from outside: make sure the expiry sweep will see them."""
+        self._schedule_expiry()
 
     def _schedule_breaks(self, group: Any) -> None:
         """Each break, every day of the horizon, at its time of day."""
@@ -223,9 +269,9 @@ class Model:
     def requests_accepted(self, campaign_id: str, expires: float) -> None:
         if expires < self._expiry_at:
             self._schedule_expiry()
-        dialer = self.runtimes[campaign_id].dialer
-        if dialer is not None:
-            dialer.kick()
+        runtime = self.runtimes.get(campaign_id)
+        if runtime is not None and runtime.dialer is not None:
+            runtime.dialer.kick()
 
     def source_done(self) -> None:
         self.open_sources -= 1
