@@ -251,14 +251,27 @@ def bench_reference(db: Path, n_events: int) -> tuple[int, float]:
     run_id = conn.execute("SELECT max(id) FROM runs").fetchone()[0]
     conn.commit()
     sql = (
-        "INSERT INTO events (run_id, stream_id, version, type, time, payload)"
-        " VALUES (?, ?, ?, ?, ?, ?)"
+        "INSERT INTO events (run_id, stream_no, stream_id, version, type, time, payload)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)"
     )
+    numbers: dict[str, int] = {}
     count, elapsed = 0, 0.0
     for block in synthetic(n_events):
         t0 = time.perf_counter()
         conn.executemany(
-            sql, [(run_id, e[0], e[1], e[2], e[3], orjson.dumps(e[4]).decode()) for e in block]
+            sql,
+            [
+                (
+                    run_id,
+                    numbers.setdefault(e[0], len(numbers) + 1),
+                    e[0],
+                    e[1],
+                    e[2],
+                    e[3],
+                    orjson.dumps(e[4]).decode(),
+                )
+                for e in block
+            ],
         )
         conn.commit()
         elapsed += time.perf_counter() - t0

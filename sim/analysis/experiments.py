@@ -55,9 +55,9 @@ __all__ = [
     "format_replication_table",
     "format_sweep_table",
     "merge_run",
+    "new_sweep_id",
     "replication_report",
     "run_kpis",
-    "new_sweep_id",
     "run_point",
     "run_replications",
     "run_sweep",
@@ -158,13 +158,19 @@ def _execute(
         return ids
     with tempfile.TemporaryDirectory(prefix="sim-sweep-", ignore_cleanup_errors=True) as folder:
         futures = {pool.submit(_simulate, task, folder): i for i, task in enumerate(tasks)}
-        for done, future in enumerate(as_completed(futures), start=1):
-            path, worker_run = future.result()
-            ids[futures[future]] = merge_run(store, path, worker_run)
-            for suffix in ("", "-wal", "-shm"):
-                Path(path + suffix).unlink(missing_ok=True)
-            if progress is not None:
-                progress(done, len(tasks))
+        finished: dict[int, tuple[str, int]] = {}
+        merged = 0
+        for future in as_completed(futures):
+            finished[futures[future]] = future.result()
+            # Merged in task order, so run ids follow the grid and replication order.
+            while merged in finished:
+                path, worker_run = finished.pop(merged)
+                ids[merged] = merge_run(store, path, worker_run)
+                for suffix in ("", "-wal", "-shm"):
+                    Path(path + suffix).unlink(missing_ok=True)
+                merged += 1
+                if progress is not None:
+                    progress(merged, len(tasks))
     return ids
 
 
@@ -515,10 +521,13 @@ def run_sweep(
 
 
 def sweep_runs(store: Store, sweep_id: str) -> list[tuple[dict[str, Any], list[int]]]:
-    """(point overrides, run ids) per point of a sweep, in the order first run."""
+    """(point overrides, run ids) per point of a sweep: points in the order of their
+    first replication's run id (the grid order), runs in replication order."""
     with store.engine.connect() as conn:
         rows = conn.execute(
-            select(runs.c.id, runs.c.point).where(runs.c.sweep == sweep_id).order_by(runs.c.id)
+            select(runs.c.id, runs.c.point)
+            .where(runs.c.sweep == sweep_id)
+            .order_by(runs.c.replication, runs.c.id)
         ).all()
     if not rows:
         raise ValueError(f"no runs with sweep id {sweep_id!r} in {store.name}")

@@ -11,6 +11,7 @@ from sim.domain.events import (
     ListSink,
     Outcome,
     StreamKind,
+    TERMINAL_TYPES,
 )
 from sim.domain.records import DialRequest
 
@@ -18,6 +19,7 @@ __all__ = [
     "LIVE_OUTCOMES",
     "PAYLOAD_KEYS",
     "STREAM_KIND",
+    "TERMINAL_TYPES",
     "AgentState",
     "DialRequest",
     "Event",

@@ -132,6 +132,17 @@ class Outcome(StrEnum):
     RESOURCE_ERROR = "RESOURCE_ERROR"  # no telecom capacity (fast busy)
 
 
+# The last event of a stream: nothing follows it on that stream.
+TERMINAL_TYPES = frozenset(
+    {
+        EventType.COMPLETED,
+        EventType.DIAL_REQUEST_REJECTED,
+        EventType.DIAL_REQUEST_EXPIRED,
+        EventType.DIAL_REQUEST_FAILED,
+        EventType.DIAL_REQUEST_COMPLETED,
+    }
+)
+
 LIVE_OUTCOMES = frozenset(
     {Outcome.CONNECTED, Outcome.ABANDONED, Outcome.AMD_HANGUP, Outcome.DELIVERED}
 )

@@ -197,6 +197,18 @@ class Model:
         runtime = self._add_runtime(config)
         runtime.running = view.state == "Running"
 
+    def detach_campaign(self, campaign_id: str) -> None:
+        """A client deleted a campaign it created: its dialer stops for good.
+
+        Calls already placed finish; the core has expired its buffer.
+        """
+        runtime = self.runtimes.pop(campaign_id, None)
+        if runtime is None:
+            return
+        runtime.running = False
+        if runtime.dialer is not None:
+            self.dialers.remove(runtime.dialer)
+
     def on_external_change(self, campaign_id: str) -> None:
         """A client changed a campaign's state: follow it, and dial if it runs."""
         runtime = self.runtimes.get(campaign_id)

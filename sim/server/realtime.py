@@ -252,7 +252,8 @@ class Simulation:
     def _guard_delete(self, service: str, operation: str, request: Mapping[str, Any]) -> None:
         # The engine holds a dialer for every scenario campaign and expects its
         # campaign to exist until the end of the run.
-        if operation == "DeleteCampaign" and request.get("id") in self.model.runtimes:
+        scenario_ids = {c.id for c in self.model.scenario.campaigns}
+        if operation == "DeleteCampaign" and request.get("id") in scenario_ids:
             raise ServiceError(
                 "ConflictException",
                 f"campaign {request['id']!r} is dialed by the simulation; stop it instead",
@@ -275,6 +276,8 @@ class Simulation:
             self._at(now, lambda: self._state_changed(str(campaign_id)))
         elif operation == "CreateCampaign":
             self._campaign_created(str(response["id"]))
+        elif operation == "DeleteCampaign":
+            self.model.detach_campaign(str(campaign_id))
 
     def _requests_arrived(self, campaign_id: str) -> None:
         if campaign_id not in self.model.runtimes:

@@ -16,7 +16,7 @@ import orjson
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
-from sim.domain import Event
+from sim.domain import TERMINAL_TYPES, Event
 from sim.store.projector import ProjectionRows, Projector, Row
 from sim.store.schema import agent_intervals, contacts, events, insert_sql, interval_kpis
 from sim.store.store import StoreError
@@ -46,6 +46,10 @@ class EventWriter:
         self._projector = Projector(interval_s)
         self._buffer: list[Event] = []
         self._written = 0
+        # stream_id -> stream_no for streams still open; closed ones are dropped
+        # (a terminal event ends them), so memory follows what is in flight.
+        self._streams: dict[str, int] = {}
+        self._next_stream = 1
         self._state = "open"  # open | closed | broken
         dialect = self._engine.dialect
         self._named = dialect.paramstyle == "named"
@@ -93,9 +97,7 @@ class EventWriter:
 
     def _write(self, chunk: list[Event], rows: ProjectionRows) -> None:
         run_id = self._run_id
-        dumps = orjson.dumps
-        # Event type may be an EventType (a str subclass): the driver binds it as text.
-        log = [(run_id, e[0], e[1], e[2], e[3], dumps(e[4]).decode()) for e in chunk]
+        log = self._log_rows(chunk)
         try:
             with self._engine.begin() as conn:
                 self._insert(conn, events.name, log)
@@ -107,6 +109,25 @@ class EventWriter:
                 f"run {run_id}: writing {len(chunk)} events failed: {exc.orig}"
             ) from exc
         self._written += len(chunk)
+
+    def _log_rows(self, chunk: list[Event]) -> list[Row]:
+        """The events table's rows for ``chunk``, numbering new streams as they appear."""
+        run_id = self._run_id
+        dumps = orjson.dumps
+        streams = self._streams
+        terminal = TERMINAL_TYPES
+        rows: list[Row] = []
+        append = rows.append
+        for stream_id, version, type_, time, payload in chunk:
+            number = streams.get(stream_id)
+            if number is None:
+                number = streams[stream_id] = self._next_stream
+                self._next_stream += 1
+            if type_ in terminal:
+                del streams[stream_id]
+            # Event type may be an EventType (a str subclass): the driver binds it as text.
+            append((run_id, number, stream_id, version, type_, time, dumps(payload).decode()))
+        return rows
 
     def _insert(self, conn: Connection, table: str, rows: list[Row]) -> None:
         if not rows:

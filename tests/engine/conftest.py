@@ -86,13 +86,17 @@ class Ran:
     scenario: Scenario
     store: Store
     outcome: RunOutcome
+    _events: list[Event] | None = None
 
     @property
     def run_id(self) -> int:
         return self.outcome.run_id
 
     def events(self) -> list[Event]:
-        return list(self.store.iter_events(self.run_id))
+        """The run's log in position order (read once, then cached: do not mutate)."""
+        if self._events is None:
+            self._events = list(self.store.iter_events(self.run_id))
+        return self._events
 
     def sql(self, query: str, **params: Any) -> list[tuple[Any, ...]]:
         from sqlalchemy import text

@@ -7,6 +7,7 @@ random scenarios) and the scenario tests (scenarios/*.yaml).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -41,7 +42,7 @@ def check_streams(events: Sequence[Event]) -> None:
     for stream, evs in by_stream(events).items():
         versions = [e.version for e in evs]
         assert versions == list(range(1, len(evs) + 1)), f"{stream}: versions {versions}"
-        for a, b in zip(evs, evs[1:], strict=False):
+        for a, b in itertools.pairwise(evs):
             assert b.time >= a.time, f"{stream}: time goes back {a} -> {b}"
 
 
@@ -162,9 +163,7 @@ def check_lines(events: Sequence[Event], scenario: Scenario) -> None:
     """Concurrent calls (INITIATED..DISCONNECTED) within the instance limit and
     each campaign's dialing_capacity share of it."""
     limit = scenario.instance.concurrent_calls
-    share = {
-        c.id: math.floor(c.dialing_capacity * limit + EPS) for c in scenario.campaigns
-    }
+    share = {c.id: math.floor(c.dialing_capacity * limit + EPS) for c in scenario.campaigns}
     campaign_of: dict[str, str] = {}
     per: Counter[str] = Counter()
     total = 0

@@ -11,8 +11,10 @@ check the horizon cut ("at most once").
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,7 +22,7 @@ from . import invariants as inv
 from .conftest import Ran, build, run
 
 PROPS = settings(
-    max_examples=30,
+    max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -72,9 +74,7 @@ def sources(draw: st.DrawFn) -> list[dict[str, Any]]:
 
 @st.composite
 def campaigns(draw: st.DrawFn) -> list[dict[str, Any]]:
-    modes = draw(
-        st.lists(st.sampled_from(["progressive", "agentless"]), min_size=1, max_size=2)
-    )
+    modes = draw(st.lists(st.sampled_from(["progressive", "agentless"]), min_size=1, max_size=2))
     # Shares within one queue / among agentless campaigns sum to at most 1.
     shares = [0.5, 0.5] if len(modes) == 2 and modes[0] == modes[1] else [1.0, 1.0]
     result = []
@@ -171,7 +171,7 @@ def test_every_request_ends_once(data: dict[str, Any]) -> None:
 @PROPS
 @given(scenarios())
 def test_no_agent_on_two_contacts(data: dict[str, Any]) -> None:
-    ran, events = simulate(data)
+    _, events = simulate(data)
     inv.check_agents(events)
 
 
@@ -202,3 +202,22 @@ def test_lines_and_bandwidth_respected(data: dict[str, Any]) -> None:
     inv.check_lines(events, ran.scenario)
     inv.check_bandwidth(events, ran.scenario)
     inv.check_horizon(events, ran.scenario)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "BUG: RunOutcome.pending_at_end undercounts. Model.run sums only "
+        "core.pending_count (requests in the campaign buffers); requests whose redial "
+        "is scheduled at or after the horizon (Model.retries_waiting: _redial returns "
+        "without requeueing once now >= end_ts) and requests in Dialer.carry are "
+        "neither ended nor counted, so accepted != completed + expired + failed + "
+        "pending_at_end (quickstart: 1500 accepted, 671 + 692 + 0 ended, 88 pending, "
+        "49 redials after the horizon missing)."
+    ),
+)
+def test_accepted_equals_ended_plus_pending_at_end(scenario_run: Callable[[str], Ran]) -> None:
+    ran = scenario_run("quickstart")
+    counts = inv.check_counts(ran.events())
+    assert not ran.drained
+    assert counts["accepted"] == counts["ended"] + ran.outcome.pending_at_end

@@ -1,0 +1,345 @@
+"""The ``sim`` command line, through click's CliRunner.
+
+Exit codes (sim/cli.py): 0 success, 1 a check that ran and failed, 2 bad
+input, always with a message and never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner, Result
+
+from sim.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scenarios"
+GOOD = sorted(SCENARIOS.glob("*.yaml"))
+BAD = sorted((SCENARIOS / "bad").glob("*.yaml"))
+QUICKSTART = SCENARIOS / "quickstart.yaml"
+
+# Every problem of each bad scenario, by location (the part before ": ").
+BAD_LOCATIONS: dict[str, list[str]] = {
+    "cross_field.yaml": [
+        "agent_groups[1].name",
+        "campaigns[1].id",
+        "agent_groups[1].queue",
+        "campaigns[0].source_phone_number",
+        "campaigns[2].queue",
+        "campaigns[2].api",
+        "campaigns[2].schedule[0].action",
+        "campaigns[2].schedule[1].at",
+        "campaigns[3].sources[0].phone_column",
+        "campaigns[3].sources[0].attribute_columns[1]",
+        "campaigns",
+        "campaigns",
+    ],
+    "empty.yaml": ["(top level)"],
+    "field_errors.yaml": [
+        "start",
+        "horizon",
+        "agent_groups[0].staffing[1].end",
+        "agent_groups[0].staffing[1].agents",
+        "campaigns[0].mode",
+        "campaigns[0].ring_timeout",
+        "campaigns[0].sources[0].rate_per_hour",
+        "campaigns[0].sources[1].kind",
+        "campaigns[0].ring_timout",
+        "outcomes",
+        "durations.talk.sd",
+    ],
+    "not_a_mapping.yaml": ["(top level)"],
+    "syntax.yaml": [str(SCENARIOS / "bad" / "syntax.yaml") + ":7:5"],
+}
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def no_traceback(result: Result) -> None:
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def walk(group: click.Command, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    yield path
+    if isinstance(group, click.Group):
+        for name, command in sorted(group.commands.items()):
+            yield from walk(command, (*path, name))
+
+
+COMMANDS = list(walk(main))
+
+
+def test_command_tree_is_known() -> None:
+    assert [c for c in COMMANDS if len(c) == 1] == [
+        ("replay",),
+        ("report",),
+        ("run",),
+        ("schema",),
+        ("serve",),
+        ("validate",),
+    ]
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=lambda p: " ".join(("sim", *p)))
+def test_every_command_has_help(path: tuple[str, ...]) -> None:
+    result = invoke(*path, "--help")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Usage: ")
+    command = command_at(path)
+    assert command.help and command.help.strip(), f"sim {' '.join(path)} has no help text"
+    first_line = command.help.strip().splitlines()[0]
+    assert first_line in " ".join(result.output.split())
+
+
+def command_at(path: tuple[str, ...]) -> click.Command:
+    command: click.Command = main
+    for name in path:
+        assert isinstance(command, click.Group)
+        command = command.commands[name]
+    return command
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "BUG (sim/cli.py): the --format option of `sim run` and `sim report` has no "
+        "help text (click.option(..., help=...) missing), so --help shows it bare."
+    ),
+)
+def test_every_option_has_help() -> None:
+    bare = [
+        f"sim {' '.join(path)} {param.opts[0]}"
+        for path in COMMANDS
+        for param in command_at(path).params
+        if isinstance(param, click.Option) and not param.hidden and not param.help
+    ]
+    assert bare == []
+
+
+def test_version() -> None:
+    result = invoke("--version")
+    assert result.exit_code == 0
+    assert re.fullmatch(r"sim, version \d+\.\d+\.\d+\S*\n", result.output)
+
+
+# -- validate -----------------------------------------------------------------------
+
+
+def test_bad_scenarios_are_all_covered() -> None:
+    assert [p.name for p in BAD] == sorted(BAD_LOCATIONS)
+
+
+@pytest.mark.parametrize("path", BAD, ids=lambda p: p.name)
+def test_validate_bad_scenario_lists_every_error(path: Path) -> None:
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 2, result.output
+    no_traceback(result)
+    assert result.stdout == ""  # problems go to stderr
+    header, *lines = result.stderr.strip().splitlines()
+    expected = BAD_LOCATIONS[path.name]
+    assert header == f"{path}: {len(expected)} problem(s)"
+    assert len(lines) == len(expected), lines
+    assert [line.split(": ", 1)[0] for line in lines] == expected
+    for line in lines:
+        _, message = line.split(": ", 1)
+        assert message.strip()
+        if path.name not in ("empty.yaml", "not_a_mapping.yaml", "syntax.yaml"):
+            # Field problems point at their line in the file.
+            assert re.search(rf"\({re.escape(path.name)} line \d+\)$", line), line
+
+
+@pytest.mark.parametrize("path", GOOD, ids=lambda p: p.name)
+def test_validate_good_scenario(path: Path) -> None:
+    result = invoke("validate", str(path))
+    assert result.exit_code == 0, result.output
+    assert re.fullmatch(rf"{re.escape(str(path))}: valid \(\d+ campaign\(s\)\)\n", result.output)
+
+
+def test_validate_missing_file() -> None:
+    result = CliRunner().invoke(main, ["validate", "no/such/scenario.yaml"])
+    assert result.exit_code == 2
+    no_traceback(result)
+    assert "not found" in result.stderr
+
+
+# -- schema -------------------------------------------------------------------------
+
+
+def test_schema_is_valid_json_schema() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    result = invoke("schema")
+    assert result.exit_code == 0
+    schema = json.loads(result.output)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert {"start", "horizon", "campaigns"} <= set(schema["required"])
+    # The shipped scenarios are instances of it (as an editor would check them).
+    from sim.scenario.loading import read_yaml
+
+    validator = jsonschema.Draft202012Validator(schema)
+    for path in GOOD:
+        errors = [e.message for e in validator.iter_errors(read_yaml(path))]
+        assert not errors, f"{path.name}: {errors[:3]}"
+
+
+# -- run, report, replay ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store holding one quickstart run made by ``sim run``."""
+    path = tmp_path_factory.mktemp("cli") / "runs.db"
+    result = invoke("run", str(QUICKSTART), "--db", str(path), "--quiet")
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def test_run_prints_the_run_id(db: Path) -> None:
+    # ``db`` made run 1; a second run in the same file is run 2.
+    result = invoke("run", str(QUICKSTART), "--db", str(db), "--quiet")
+    assert result.exit_code == 0, result.output
+    first = result.output.splitlines()[0]
+    assert re.fullmatch(rf"run 2 completed in \d+\.\ds \({re.escape(str(db))}\)", first)
+
+
+def test_run_json_format(tmp_path: Path) -> None:
+    path = tmp_path / "json.db"
+    result = invoke("run", str(QUICKSTART), "--db", str(path), "--quiet", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["run_id"] == 1 and data["status"] == "completed"
+
+
+def test_run_bad_scenario_exits_2(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["run", str(SCENARIOS / "bad" / "field_errors.yaml"), "--db", str(tmp_path / "x")]
+    )
+    assert result.exit_code == 2
+    no_traceback(result)
+    assert "11 problem(s)" in result.stderr
+    assert not (tmp_path / "x").exists()
+
+
+REPORT_KEYS = {
+    "run_id",
+    "name",
+    "status",
+    "seed",
+    "dial_requests_received",
+    "dial_requests_accepted",
+    "dial_requests_rejected",
+    "dial_requests_expired",
+    "dial_requests_failed",
+    "contacts_created",
+    "dials",
+    "live_answers",
+    "voicemail",
+    "no_answer",
+    "busy_or_invalid",
+    "connected_to_agent",
+    "abandoned",
+    "abandonment_rate",
+    "amd_hangups",
+    "agent_occupancy",
+    "agent_utilisation",
+    "wait_to_dial_mean_s",
+    "wait_to_dial_p90_s",
+    "dials_per_hour",
+    "list_completion_s",
+    "batch_put_contact_calls",
+    "batch_put_contact_throttled",
+    "batch_put_contact_retries",
+    "sim_duration_s",
+    "runtime_s",
+    "per_campaign",
+}
+
+
+def test_report_json_keys(db: Path) -> None:
+    result = invoke("report", str(db), "--run", "1", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert set(data) == REPORT_KEYS
+    assert data["run_id"] == 1 and data["name"] == "quickstart" and data["seed"] == 42
+    assert set(data["per_campaign"]) == {"camp-1"}
+
+
+def test_report_table(db: Path) -> None:
+    result = invoke("report", str(db), "--run", "1")
+    assert result.exit_code == 0, result.output
+    assert result.output.strip()
+
+
+def test_report_missing_file(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.db"
+    result = CliRunner().invoke(main, ["report", str(missing)])
+    assert result.exit_code == 2
+    no_traceback(result)
+    assert result.stderr.strip() == f"{missing}: no such database file"
+    assert not missing.exists()  # reporting never creates a database
+
+
+def test_report_missing_run(db: Path) -> None:
+    result = CliRunner().invoke(main, ["report", str(db), "--run", "99"])
+    assert result.exit_code == 2
+    no_traceback(result)
+    assert "no run 99" in result.stderr
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "BUG (sim/cli.py _store): a file that is not a SQLite database makes "
+        "Store() raise sqlalchemy.exc.DatabaseError ('file is not a database') from "
+        "metadata.create_all; _store() only catches StoreError, so `sim report` / "
+        "`sim replay` crash with a traceback and exit 1 instead of exit 2 with a "
+        "message (cli docstring: 'a database that is not a sim store' is bad input)."
+    ),
+)
+def test_report_on_a_file_that_is_not_a_store(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.db"
+    junk.write_text("this is not sqlite")
+    result = CliRunner().invoke(main, ["report", str(junk)], catch_exceptions=True)
+    assert result.exit_code == 2, result.output
+    no_traceback(result)
+    assert result.stderr.strip()
+
+
+def test_replay_equal(db: Path) -> None:
+    result = invoke("replay", str(db), "--run", "1")
+    assert result.exit_code == 0, result.output
+    assert result.output == "run 1: projections equal to a replay of the events\n"
+
+
+def test_replay_missing_run(db: Path) -> None:
+    result = CliRunner().invoke(main, ["replay", str(db), "--run", "99"])
+    assert result.exit_code == 2
+    no_traceback(result)
+    assert "no run 99" in result.stderr
+
+
+def test_replay_detects_a_tampered_projection(tmp_path: Path) -> None:
+    path = tmp_path / "tampered.db"
+    assert invoke("run", str(QUICKSTART), "--db", str(path), "--quiet").exit_code == 0
+    with sqlite3.connect(path) as conn:
+        (contact,) = conn.execute(
+            "SELECT contact_id FROM contacts WHERE run_id = 1 ORDER BY seq LIMIT 1"
+        ).fetchone()
+        conn.execute(
+            "UPDATE contacts SET outcome = 'X' WHERE run_id = 1 AND contact_id = ?", (contact,)
+        )
+    result = CliRunner().invoke(main, ["replay", str(path)])
+    assert result.exit_code == 1, result.output
+    no_traceback(result)
+    lines = result.output.splitlines()
+    assert lines[0] == "run 1: projections differ from a replay of the events"
+    assert any(f"contacts[{contact}]: outcome stored='X'" in line for line in lines[1:]), lines
