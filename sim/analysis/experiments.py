@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import orjson
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, event, func, insert, select
 
 from sim.analysis.grid import grid_points
 from sim.analysis.summary import run_summary
@@ -116,6 +116,9 @@ def _simulate(task: _Task, folder: str) -> tuple[str, int]:
     """Worker: simulate one run into a fresh SQLite file; (its path, its run id)."""
     path = str(Path(folder) / f"run-{os.getpid()}-{uuid.uuid4().hex}.db")
     store = Store(path)
+    # A scratch file lives for one run and is merged on success: no fsync needed.
+    event.listen(store.engine, "connect", _no_sync)
+    store.engine.dispose()
     try:
         return path, _run_into(store, task)
     finally:
@@ -123,6 +126,10 @@ def _simulate(task: _Task, folder: str) -> tuple[str, int]:
 
 
 _PRELOAD = ["sim.runner", "sim.store", "sim.scenario", "sim.analysis.experiments"]
+
+
+def _no_sync(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.execute("PRAGMA synchronous=OFF")
 
 
 def _context() -> Any:
