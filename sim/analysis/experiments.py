@@ -1,14 +1,7 @@
 """Replications and sweeps: many seeded runs of one scenario, and their confidence intervals.
 
-Parallel runs never share a database file while they simulate: each worker
-process writes its run into its own temporary SQLite file (a fresh
-``Store``), and the parent merges every finished run into the main store
-(``ATTACH`` + ``INSERT ... SELECT`` with the run id remapped, one transaction
-per run). The main database therefore has a single writer and no lock
-waits; docs/analysis-tools.md gives the measurements behind the choice.
-
-Workers get scenarios as resolved dicts (plain JSON data, picklable) and
-rebuild them with ``parse_scenario``. Replication ``i`` uses seed
+Runs go to worker processes through ``sim.analysis.parallel`` (scratch
+files merged by the parent: one writer, no lock errors). Replication ``i`` uses seed
 ``base_seed + i``; in a sweep every point uses the same seeds (common random
 numbers), so differences between points are not drowned in seed noise.
 """
@@ -17,34 +10,21 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import multiprocessing
-import os
-import tempfile
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import orjson
-from sqlalchemy import Connection, event, func, insert, select
+from sqlalchemy import Connection, func, select
 
 from sim.analysis.grid import grid_points
+from sim.analysis.parallel import ProgressFn, Task, execute, merge_run, worker_pool
 from sim.analysis.summary import run_summary
-from sim.runner import RunFailed, run_scenario
 from sim.scenario import Scenario, apply_overrides, parse_scenario, resolved_dict
 from sim.store import Store
-from sim.store.schema import (
-    ALL_CAMPAIGNS,
-    agent_intervals,
-    contacts,
-    events,
-    interval_kpis,
-    runs,
-)
+from sim.store.schema import ALL_CAMPAIGNS, contacts, events, interval_kpis, runs
 
 if TYPE_CHECKING:
     from sim.analysis.stats import CI
@@ -66,9 +46,6 @@ __all__ = [
     "worker_pool",
 ]
 
-ProgressFn = Callable[[int, int], None]
-"""Called as ``progress(done, total)`` after each run finishes."""
-
 # KPIs recomputed after the warm-up; every other KPI covers the whole run.
 STEADY_STATE_KPIS = (
     "agent_occupancy",
@@ -82,181 +59,6 @@ STEADY_STATE_KPIS = (
 )
 _NOT_KPIS = frozenset({"run_id", "seed"})
 _WAITED_EPS = 1e-9  # waited_s above this counts as having waited
-
-
-# --------------------------------------------------------------------------- running
-
-
-@dataclass(frozen=True)
-class _Task:
-    scenario: dict[str, Any]  # resolved: picklable and exact
-    seed: int
-    sweep: str
-    point: dict[str, Any]
-    replication: int
-
-
-def _run_into(store: Store, task: _Task) -> int:
-    scenario = parse_scenario(task.scenario)
-    try:
-        outcome = run_scenario(
-            scenario,
-            store,
-            seed=task.seed,
-            sweep=task.sweep,
-            point=task.point,
-            replication=task.replication,
-        )
-    except RunFailed as failed:  # recorded as failed; the report leaves it out
-        return failed.outcome.run_id
-    return outcome.run_id
-
-
-def _simulate(task: _Task, folder: str) -> tuple[str, int]:
-    """Worker: simulate one run into a fresh SQLite file; (its path, its run id)."""
-    path = str(Path(folder) / f"run-{os.getpid()}-{uuid.uuid4().hex}.db")
-    store = Store(path)
-    # A scratch file lives for one run and is merged on success: no fsync needed.
-    event.listen(store.engine, "connect", _no_sync)
-    store.engine.dispose()
-    try:
-        return path, _run_into(store, task)
-    finally:
-        store.dispose()
-
-
-_PRELOAD = ["sim.runner", "sim.store", "sim.scenario", "sim.analysis.experiments"]
-
-
-def _no_sync(dbapi_conn: Any, _record: Any) -> None:
-    dbapi_conn.execute("PRAGMA synchronous=OFF")
-
-
-def _context() -> Any:
-    """forkserver where available (workers fork from a server that imported the
-    simulator once), else spawn; never fork, which would copy open connections."""
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(_PRELOAD)
-        return context
-    return multiprocessing.get_context("spawn")
-
-
-@contextmanager
-def worker_pool(workers: int) -> Iterator[Executor | None]:
-    """A process pool of ``workers`` (None when ``workers <= 1``: run in this process)."""
-    if workers <= 1:
-        yield None
-        return
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
-        yield pool
-
-
-def _execute(
-    tasks: Sequence[_Task], store: Store, pool: Executor | None, progress: ProgressFn | None
-) -> list[int]:
-    """Run every task; the main store's run ids in task order."""
-    ids = [0] * len(tasks)
-    if pool is None:
-        for i, task in enumerate(tasks):
-            ids[i] = _run_into(store, task)
-            if progress is not None:
-                progress(i + 1, len(tasks))
-        return ids
-    with tempfile.TemporaryDirectory(prefix="sim-sweep-", ignore_cleanup_errors=True) as folder:
-        futures = {pool.submit(_simulate, task, folder): i for i, task in enumerate(tasks)}
-        finished: dict[int, tuple[str, int]] = {}
-        merged = 0
-        for future in as_completed(futures):
-            finished[futures[future]] = future.result()
-            # Merged in task order, so run ids follow the grid and replication order.
-            while merged in finished:
-                path, worker_run = finished.pop(merged)
-                ids[merged] = merge_run(store, path, worker_run)
-                for suffix in ("", "-wal", "-shm"):
-                    Path(path + suffix).unlink(missing_ok=True)
-                merged += 1
-                if progress is not None:
-                    progress(merged, len(tasks))
-    return ids
-
-
-# --------------------------------------------------------------------------- merging
-
-_COPIED = (events, contacts, agent_intervals, interval_kpis)
-
-
-def _columns(table: Any) -> list[str]:
-    """Columns copied as they are (not run_id, not an autoincrement key)."""
-    return [
-        c.name
-        for c in table.columns
-        if c.name != "run_id" and not (c.primary_key and c.autoincrement is True)
-    ]
-
-
-def merge_run(store: Store, path: str, run_id: int) -> int:
-    """Copy run ``run_id`` of the SQLite file ``path`` into ``store``; its new id.
-
-    The run record, its events (in log order) and its projections are copied
-    in one transaction, so a reader never sees half a run.
-    """
-    if store.engine.dialect.name == "sqlite":
-        return _merge_attached(store, path, run_id)
-    source = Store(path)
-    try:
-        return _merge_copy(store, source, run_id)
-    finally:
-        source.dispose()
-
-
-def _quoted(names: list[str]) -> str:
-    return ", ".join(f'"{n}"' for n in names)
-
-
-def _merge_attached(store: Store, path: str, run_id: int) -> int:
-    with store.engine.connect() as conn:
-        conn.exec_driver_sql("ATTACH DATABASE ? AS w", (path,))
-        conn.commit()  # ATTACH must run outside a transaction
-        try:
-            with conn.begin():
-                cols = _quoted(_columns(runs))
-                result = conn.exec_driver_sql(
-                    f"INSERT INTO main.runs ({cols}) SELECT {cols} FROM w.runs WHERE id = ?",
-                    (run_id,),
-                )
-                new_id = int(result.lastrowid)
-                for table in _COPIED:
-                    cols = _quoted(_columns(table))
-                    order = ' ORDER BY "position"' if table is events else ""
-                    conn.exec_driver_sql(
-                        f'INSERT INTO main."{table.name}" ("run_id", {cols}) '
-                        f'SELECT ?, {cols} FROM w."{table.name}" WHERE run_id = ?{order}',
-                        (new_id, run_id),
-                    )
-        finally:
-            conn.exec_driver_sql("DETACH DATABASE w")
-            conn.commit()
-    return new_id
-
-
-def _merge_copy(store: Store, source: Store, run_id: int) -> int:
-    """Any backend: rows read from the worker file and inserted in pages."""
-    with source.engine.connect() as src, store.engine.begin() as dst:
-        record = src.execute(select(runs).where(runs.c.id == run_id)).mappings().one()
-        values = {k: v for k, v in record.items() if k != "id"}
-        key = dst.execute(insert(runs).values(**values)).inserted_primary_key
-        assert key is not None
-        new_id = int(key[0])
-        for table in _COPIED:
-            names = _columns(table)
-            query = select(*(table.c[n] for n in names)).where(table.c.run_id == run_id)
-            if table is events:
-                query = query.order_by(events.c.position)
-            for page in src.execution_options(yield_per=10000).execute(query).partitions():
-                rows = [{"run_id": new_id, **dict(zip(names, r, strict=True))} for r in page]
-                dst.execute(insert(table), rows)
-    return new_id
 
 
 # --------------------------------------------------------------------------- replications
@@ -285,9 +87,9 @@ def run_replications(
         raise ValueError(f"k must be at least 1, got {k}")
     base = scenario.seed if base_seed is None else base_seed
     data, sweep = resolved_dict(scenario), _sweep_id(scenario)
-    tasks = [_Task(data, base + i, sweep, {}, i) for i in range(k)]
+    tasks = [Task(data, base + i, sweep, {}, i) for i in range(k)]
     with worker_pool(min(workers, k)) as pool:
-        return _execute(tasks, store, pool, progress)
+        return execute(tasks, store, pool, progress)
 
 
 def _cutoff_kpis(conn: Connection, run_id: int, cutoff: float) -> dict[str, float | None]:
@@ -470,9 +272,9 @@ def _align(rows: list[list[str]]) -> list[str]:
 
 def _point_tasks(
     scenario: Scenario, point: dict[str, Any], k: int, sweep: str, base_seed: int
-) -> list[_Task]:
+) -> list[Task]:
     data = resolved_dict(apply_overrides(scenario, point) if point else scenario)
-    return [_Task(data, base_seed + i, sweep, point, i) for i in range(k)]
+    return [Task(data, base_seed + i, sweep, point, i) for i in range(k)]
 
 
 def run_point(
@@ -488,7 +290,7 @@ def run_point(
 ) -> list[int]:
     """``k`` replications of ``scenario`` with ``point`` applied, in ``pool``; run ids."""
     base = scenario.seed if base_seed is None else base_seed
-    return _execute(_point_tasks(scenario, dict(point), k, sweep, base), store, pool, progress)
+    return execute(_point_tasks(scenario, dict(point), k, sweep, base), store, pool, progress)
 
 
 def new_sweep_id(scenario: Scenario) -> str:
@@ -521,7 +323,7 @@ def run_sweep(
     store = Store(store_url)
     try:
         with worker_pool(min(workers, len(tasks))) as pool:
-            _execute(tasks, store, pool, progress)
+            execute(tasks, store, pool, progress)
     finally:
         store.dispose()
     return sweep

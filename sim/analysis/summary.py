@@ -59,6 +59,10 @@ class RunSummary:
     batch_put_contact_retries: int
     sim_duration_s: float | None
     runtime_s: float | None
+    abandonment_limit: float | None = None
+    abandonment_window_s: float | None = None
+    abandonment_worst_window: float | None = None
+    abandonment_limit_exceeded: bool | None = None
     per_campaign: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -196,6 +200,69 @@ def _per_campaign(
     return out
 
 
+def _distinct_rejections(conn: Connection, run_id: int) -> dict[str, int]:
+    """campaign -> dial requests refused and never accepted, each counted once.
+
+    A client retries a throttled item with the same clientToken, so the log
+    may hold several DIAL_REQUEST_REJECTED events for one request, and a
+    later acceptance of it.
+    """
+    refused: dict[tuple[str, str], None] = {}
+    for _, p in _payloads(conn, run_id, "DIAL_REQUEST_REJECTED"):
+        refused[(str(p.get("campaign_id")), str(p.get("client_token")))] = None
+    if refused:
+        for _, p in _payloads(conn, run_id, "DIAL_REQUEST_ACCEPTED"):
+            refused.pop((str(p.get("campaign_id")), str(p.get("client_token"))), None)
+    out: dict[str, int] = {}
+    for campaign, _token in refused:
+        out[campaign] = out.get(campaign, 0) + 1
+    return out
+
+
+def worst_window_rate(times: np.ndarray, abandoned: np.ndarray, window: float) -> float | None:
+    """The highest abandonment rate over any window of ``window`` seconds.
+
+    ``times`` (sorted) and ``abandoned`` (0/1) are the live calls that reached
+    the queue. Windows slide over the calls' times; when the run is shorter
+    than the window, the one window is the whole run.
+    """
+    n = len(times)
+    if n == 0:
+        return None
+    if times[-1] - times[0] <= window:
+        return float(abandoned.sum() / n)
+    cumulative = np.concatenate(([0], np.cumsum(abandoned)))
+    starts = np.searchsorted(times, times - window, side="right")
+    ends = np.arange(1, n + 1)
+    # Only full windows (ending a whole window after the first call) count.
+    full = times >= times[0] + window
+    counts = (ends - starts)[full]
+    rates = (cumulative[ends] - cumulative[starts])[full] / counts
+    return float(rates.max())
+
+
+def _abandonment_windows(conn: Connection, run_id: int, window: float) -> dict[str, float | None]:
+    """campaign -> worst rolling-window abandonment rate (and '*' over all campaigns)."""
+    c = contacts.c
+    query = (
+        select(c.campaign_id, c.disconnect_timestamp, c.outcome)
+        .where(c.run_id == run_id, c.outcome.in_((Outcome.CONNECTED, Outcome.ABANDONED)))
+        .order_by(c.disconnect_timestamp)
+    )
+    by_campaign: dict[str, tuple[array[float], array[int]]] = {}
+    for campaign, t, outcome in conn.execute(query):
+        for key in (campaign or "", "*"):
+            times, flags = by_campaign.setdefault(key, (array("d"), array("b")))
+            times.append(float(t))
+            flags.append(1 if outcome == Outcome.ABANDONED else 0)
+    return {
+        key: worst_window_rate(
+            np.frombuffer(times, dtype=np.float64), np.frombuffer(flags, dtype=np.int8), window
+        )
+        for key, (times, flags) in by_campaign.items()
+    }
+
+
 def run_summary(store: Store, run_id: int | None = None) -> RunSummary:
     """The summary KPIs of one run (the latest when ``run_id`` is None)."""
     info = store.run(run_id)
@@ -208,6 +275,18 @@ def run_summary(store: Store, run_id: int | None = None) -> RunSummary:
         calls, throttled, retries = _batch_put_contact(conn, rid)
         list_end = _list_completion(conn, rid)
         per_campaign = _per_campaign(conn, rid, outcomes)
+        refused = _distinct_rejections(conn, rid)
+        rule = info.scenario.get("abandonment_rule") or {}
+        limit = rule.get("limit")
+        window = rule.get("window")
+        worst = _abandonment_windows(conn, rid, float(window)) if window else {}
+    for campaign, figures in per_campaign.items():
+        figures["dial_requests_rejected"] = refused.get(campaign, 0)
+        figures["dial_requests_received"] = (
+            figures["dial_requests_accepted"] + figures["dial_requests_rejected"]
+        )
+        figures["abandonment_worst_window"] = worst.get(campaign)
+        figures["abandonment_limit_exceeded"] = _exceeded(worst.get(campaign), limit)
     all_counts: dict[str, int] = {}
     for counts, _ in outcomes.values():
         for o, n in counts.items():
@@ -216,7 +295,7 @@ def run_summary(store: Store, run_id: int | None = None) -> RunSummary:
     dials = types.get("DIAL_REQUEST_DIALED", 0)
     dial_hours = None if last_dial is None else (last_dial - info.sim_start) / 3600.0
     accepted = types.get("DIAL_REQUEST_ACCEPTED", 0)
-    rejected = types.get("DIAL_REQUEST_REJECTED", 0)
+    rejected = sum(refused.values())
     return RunSummary(
         run_id=rid,
         name=info.name,
@@ -241,19 +320,37 @@ def run_summary(store: Store, run_id: int | None = None) -> RunSummary:
         batch_put_contact_retries=retries,
         sim_duration_s=None if info.sim_end is None else info.sim_end - info.sim_start,
         runtime_s=info.runtime_s,
+        abandonment_limit=limit,
+        abandonment_window_s=window,
+        abandonment_worst_window=worst.get("*"),
+        abandonment_limit_exceeded=_exceeded(worst.get("*"), limit),
         per_campaign=per_campaign,
     )
 
 
+def _exceeded(rate: float | None, limit: float | None) -> bool | None:
+    if rate is None or limit is None:
+        return None
+    return rate > limit
+
+
 # -- terminal table -----------------------------------------------------------
 
-_PERCENT = {"abandonment_rate", "agent_occupancy", "agent_utilisation"}
+_PERCENT = {
+    "abandonment_rate",
+    "agent_occupancy",
+    "agent_utilisation",
+    "abandonment_limit",
+    "abandonment_worst_window",
+}
 _CAMPAIGN_COLUMNS = (
     ("dials", "dials"),
     ("live_answers", "live"),
     ("connected_to_agent", "to agent"),
     ("abandoned", "abandoned"),
     ("abandonment_rate", "abandon %"),
+    ("abandonment_worst_window", "worst window"),
+    ("abandonment_limit_exceeded", "over limit"),
     ("voicemail", "voicemail"),
     ("no_answer", "no answer"),
     ("busy_or_invalid", "busy/inv"),

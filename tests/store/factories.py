@@ -276,7 +276,7 @@ def sample_run() -> Log:
         "DIAL_REQUEST_REJECTED",
         START + 60.0,
         campaign_id="c2",
-        client_token="t",
+        client_token="t-refused",
         failure_code="InvalidInput",
         reason="bad phone number",
     )
