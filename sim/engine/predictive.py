@@ -57,6 +57,7 @@ class PredictivePacer:
         self.pool = pool
         config = runtime.config.predictive
         self.target: float = config.target_abandonment
+        self.immediate = config.pacing == "immediate"
         self.window: float = config.evaluation_window
         outcomes = runtime.config.outcomes or model.scenario.outcomes
         prior = config.initial_live_answer_estimate
@@ -102,6 +103,8 @@ class PredictivePacer:
         return z
 
     def capacity(self) -> int:
+        if self.immediate:
+            return line_headroom(self.model, self.runtime)
         room = self.supply() + 0.5
         if room <= 0.0:
             return 0

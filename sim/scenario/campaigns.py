@@ -37,6 +37,12 @@ class PredictiveConfig(Frozen):
     initial_live_answer_estimate: Probability | None = Field(
         default=None, description="Prior p(live answer); null = the outcome model's."
     )
+    pacing: Literal["adaptive", "immediate"] = Field(
+        default="adaptive",
+        description="adaptive: dial ahead of agents within the abandonment target;"
+        " immediate: dial every buffered request as soon as a line is free (an unpaced"
+        " dialer, whose answered calls queue for agents: the Erlang A model).",
+    )
 
 
 class PreviewConfig(Frozen):

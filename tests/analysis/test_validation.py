@@ -111,7 +111,7 @@ def erlang_a_scenario() -> Scenario:
         {
             "mode": "predictive",
             "queue": "q",
-            "predictive": {"target_abandonment": 1.0, "connection_threshold": "1d"},
+            "predictive": {"pacing": "immediate", "connection_threshold": "1d"},
         },
         rate_per_hour=EA_RATE_H,
         instance={"queues": ["q"], "concurrent_calls": 1000},
@@ -170,12 +170,6 @@ def test_agentless_without_buffering_is_an_erlang_b_loss_system(store: Store) ->
     assert report["analytic"][0]["kpi"] == "expired_share"
 
 
-@pytest.mark.xfail(
-    reason="the predictive pacer dials only when an agent is expected free, so live answers "
-    "are not a Poisson stream independent of the queue and nobody waits for an agent; "
-    "Erlang A needs a pacing that dials every buffered request at once (a fixed dial rate)",
-    strict=False,
-)
 def test_impatient_live_customers_match_erlang_a(store: Store) -> None:
     report = _report(store, erlang_a_scenario())
     model = erlang_a(EA_AGENTS, EA_RATE_H / 3600, 1 / EA_TALK_S, 1 / EA_PATIENCE_S)

@@ -1,0 +1,217 @@
+"""Shared agents, preview, redial, breaks, shrinkage and campaign schedules."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from sim.analysis.stats import mean_ci
+from sim.scenario import ScenarioError, apply_overrides, parse_scenario, resolved_dict
+from tests.pacing.helpers import query, run, scenario, small
+
+
+def _dial_share_while_both_busy(seed: int) -> float:
+    store, outcome = run(scenario("shared_agents_70_30.yaml"), seed=seed)
+    rows = query(
+        store,
+        "SELECT json_extract(payload, '$.campaign_id'), time FROM events"
+        " WHERE run_id = ? AND type = 'DIAL_REQUEST_DIALED' ORDER BY position",
+        outcome.run_id,
+    )
+    # Both campaigns have work until the first of them dials its last request.
+    last = {}
+    for campaign, t in rows:
+        last[campaign] = t
+    both_busy_until = min(last.values())
+    counted = [c for c, t in rows if t <= both_busy_until]
+    return counted.count("sales") / len(counted)
+
+
+def test_two_campaigns_share_agents_70_30() -> None:
+    shares = mean_ci([_dial_share_while_both_busy(seed) for seed in range(5)])
+    assert 0.64 <= shares.low and shares.high <= 0.78, shares
+
+
+def test_a_campaign_never_holds_more_than_its_allocation() -> None:
+    store, outcome = run(scenario("shared_agents_70_30.yaml"), seed=1)
+    rows = query(
+        store,
+        "SELECT stream_id, time, json_extract(payload, '$.state'),"
+        " json_extract(payload, '$.contact_id') FROM events"
+        " WHERE run_id = ? AND type = 'STATE_CHANGE' ORDER BY position",
+        outcome.run_id,
+    )
+    campaign_of = dict(
+        query(
+            store,
+            "SELECT contact_id, campaign_id FROM contacts WHERE run_id = ?",
+            outcome.run_id,
+        )
+    )
+    holding: dict[str, str] = {}
+    peak = {"sales": 0, "survey": 0}
+    for agent, _t, state, contact in rows:
+        if state in ("RESERVED", "ON_CONTACT", "AFTER_CONTACT_WORK") and contact:
+            holding[agent] = campaign_of.get(contact, "?")
+        else:
+            holding.pop(agent, None)
+        for campaign in peak:
+            peak[campaign] = max(peak[campaign], list(holding.values()).count(campaign))
+    assert peak["sales"] <= math.ceil(0.7 * 20)
+    assert peak["survey"] <= math.ceil(0.3 * 20)
+
+
+def test_allocations_over_one_on_a_queue_are_refused() -> None:
+    data = resolved_dict(scenario("shared_agents_70_30.yaml"))
+    data["campaigns"][1]["bandwidth_allocation"] = 0.5
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario(data)
+    assert any("shared" in e and "1" in e for e in caught.value.errors), caught.value.errors
+
+
+def test_preview_discards_end_with_their_reason_and_hold_the_agent() -> None:
+    s = small(
+        mode="preview",
+        preview={"timeout": "30s", "review_time": "10s", "discard_probability": 0.3},
+    )
+    store, outcome = run(s)
+    reasons = dict(
+        query(
+            store,
+            "SELECT outcome, count(*) FROM contacts WHERE run_id = ? GROUP BY outcome",
+            outcome.run_id,
+        )
+    )
+    discarded = reasons.get("DISCARDED", 0)
+    total = sum(reasons.values())
+    assert 0.2 < discarded / total < 0.4
+    rows = query(
+        store,
+        "SELECT disconnect_reason, disconnect_timestamp - initiation_timestamp,"
+        " (SELECT sum(i.end - i.start) FROM agent_intervals i WHERE i.run_id = c.run_id"
+        "  AND i.contact_id = c.contact_id AND i.state = 'RESERVED')"
+        " FROM contacts c WHERE run_id = ? AND outcome = 'DISCARDED'",
+        outcome.run_id,
+    )
+    assert {r[0] for r in rows} == {"OUTBOUND_PREVIEW_DISCARDED"}
+    assert all(abs(r[1] - 10.0) < 1e-6 for r in rows)  # the review time
+    assert all(abs(r[2] - 10.0) < 1e-6 for r in rows)  # an agent held for it
+
+
+def test_a_review_past_the_timeout_dials() -> None:
+    s = small(
+        mode="preview",
+        preview={"timeout": "5s", "review_time": "20s", "discard_probability": 1.0},
+    )
+    store, outcome = run(s)
+    outcomes = dict(
+        query(
+            store,
+            "SELECT outcome, count(*) FROM contacts WHERE run_id = ? GROUP BY outcome",
+            outcome.run_id,
+        )
+    )
+    assert "DISCARDED" not in outcomes
+    rings = query(
+        store,
+        "SELECT min(ring_start_timestamp - initiation_timestamp) FROM contacts WHERE run_id = ?",
+        outcome.run_id,
+    )
+    assert rings[0][0] == pytest.approx(5.0)
+
+
+def test_redial_makes_a_new_contact_per_attempt_up_to_the_limit() -> None:
+    s = small(redial={"max_attempts": 3, "delay": "10m", "on": ["NO_ANSWER", "BUSY"]})
+    store, outcome = run(s)
+    rows = query(
+        store,
+        "SELECT dial_request_id, count(*), max(attempt), count(DISTINCT contact_id)"
+        " FROM contacts WHERE run_id = ? GROUP BY dial_request_id",
+        outcome.run_id,
+    )
+    assert max(r[1] for r in rows) <= 3
+    assert any(r[1] > 1 for r in rows)
+    assert all(r[1] == r[2] == r[3] for r in rows)
+    # Each attempt after the first came at least the delay after the previous one ended.
+    gaps = query(
+        store,
+        "SELECT b.initiation_timestamp - a.after_contact_work_end_timestamp FROM contacts a"
+        " JOIN contacts b ON a.run_id = b.run_id AND a.dial_request_id = b.dial_request_id"
+        " AND b.attempt = a.attempt + 1 WHERE a.run_id = ?",
+        outcome.run_id,
+    )
+    assert gaps and min(g[0] for g in gaps) >= 600.0 - 1e-6
+
+
+def test_breaks_and_shrinkage_take_agents_off_the_phones() -> None:
+    s = apply_overrides(
+        small(),
+        {
+            "agent_groups[0].breaks": [{"start": "09:10", "duration": "15m"}],
+            "agent_groups[0].staffing[0].agents": 10,
+            "agent_groups[0].shrinkage": 0.2,
+        },
+    )
+    store, outcome = run(s)
+    logged_in = query(
+        store,
+        "SELECT count(DISTINCT stream_id) FROM events WHERE run_id = ? AND type = 'LOGIN'",
+        outcome.run_id,
+    )
+    assert logged_in[0][0] == 8  # 10 scheduled, 20% shrinkage
+    breaks = query(
+        store,
+        "SELECT agent_id, start, end FROM agent_intervals WHERE run_id = ? AND state = 'ON_BREAK'",
+        outcome.run_id,
+    )
+    assert len({b[0] for b in breaks}) == 8
+    assert all(abs((end - start) - 900.0) < 1e-6 for _, start, end in breaks)
+    ten = s.start_ts + 600.0
+    assert all(start >= ten for _, start, _ in breaks)
+
+
+def test_pause_keeps_the_buffer_and_stop_expires_it() -> None:
+    s = small(
+        schedule=[
+            {"at": "0s", "action": "start"},
+            {"at": "2m", "action": "pause"},
+            {"at": "30m", "action": "resume"},
+            {"at": "40m", "action": "stop"},
+        ]
+    )
+    store, outcome = run(s)
+    dialed = query(
+        store,
+        "SELECT time - ? FROM events WHERE run_id = ? AND type = 'DIAL_REQUEST_DIALED'",
+        s.start_ts,
+        outcome.run_id,
+    )
+    offsets = sorted(d[0] for d in dialed)
+    assert not any(130.0 < t < 1800.0 for t in offsets)  # nothing new while paused
+    assert any(1800.0 <= t < 2400.0 for t in offsets)  # the buffer survived the pause
+    expired = query(
+        store,
+        "SELECT count(*), min(time - ?) FROM events WHERE run_id = ?"
+        " AND type = 'DIAL_REQUEST_EXPIRED'"
+        " AND json_extract(payload, '$.reason') = 'campaign_stopped'",
+        s.start_ts,
+        outcome.run_id,
+    )
+    assert expired[0][0] > 0 and expired[0][1] == pytest.approx(2400.0)
+
+
+def test_waiting_live_calls_are_abandoned_at_the_connection_threshold() -> None:
+    s = small(
+        mode="predictive",
+        predictive={"connection_threshold": "2s", "target_abandonment": 0.2},
+    )
+    store, outcome = run(s)
+    waits = query(
+        store,
+        "SELECT disconnect_timestamp - enqueue_timestamp FROM contacts"
+        " WHERE run_id = ? AND outcome = 'ABANDONED'",
+        outcome.run_id,
+    )
+    assert waits, "a 20% target must produce some abandonment"
+    assert max(w[0] for w in waits) <= 2.0 + 1e-9
