@@ -7,6 +7,7 @@ database that is not a sim store), always with a message and no traceback.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from collections.abc import Callable
@@ -50,9 +51,7 @@ def _progress_bar(quiet: bool) -> tuple[Callable[[float], None] | None, Callable
         return None, lambda: None
     from tqdm import tqdm
 
-    bar = tqdm(
-        total=1000, file=sys.stderr, delay=0.5, unit="‰", desc="simulating", leave=False
-    )
+    bar = tqdm(total=1000, file=sys.stderr, delay=0.5, unit="‰", desc="simulating", leave=False)
 
     def update(fraction: float) -> None:
         bar.update(int(fraction * 1000) - bar.n)
@@ -74,13 +73,45 @@ def main() -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
-def run(scenario: str, db: str, seed: int | None, quiet: bool, fmt: str) -> None:
-    """Run SCENARIO once, record every event in --db, print the run id and summary."""
+@click.option(
+    "--replications",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Seeded replications (seed, seed+1, ...); >1 reports means with 95% CIs.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Worker processes for replications.",
+)
+@click.option(
+    "--warmup",
+    default="0s",
+    show_default=True,
+    help="Discard this much simulated time from steady-state KPIs (e.g. 30m).",
+)
+def run(
+    scenario: str,
+    db: str,
+    seed: int | None,
+    quiet: bool,
+    fmt: str,
+    replications: int,
+    workers: int,
+    warmup: str,
+) -> None:
+    """Run SCENARIO, record every event in --db, print the run id and summary."""
+    parsed = _load(scenario)
+    store = _store(db, must_exist=False)
+    if replications > 1:
+        _replications(parsed, store, replications, workers, seed, _duration(warmup), fmt)
+        return
     from sim.analysis.summary import format_table, run_summary
     from sim.runner import RunFailed, run_scenario
 
-    parsed = _load(scenario)
-    store = _store(db, must_exist=False)
     update, close = _progress_bar(quiet)
     try:
         outcome = run_scenario(parsed, store, seed=seed, progress=update)
@@ -94,6 +125,46 @@ def run(scenario: str, db: str, seed: int | None, quiet: bool, fmt: str) -> None
     else:
         click.echo(f"run {outcome.run_id} completed in {outcome.runtime_s:.1f}s ({db})")
         click.echo(format_table(summary))
+        _print_analytic(parsed, summary)
+
+
+def _duration(text: str) -> float:
+    from sim.scenario import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        _fail(f"not a duration: {text!r} ({error})")
+
+
+def _print_analytic(scenario: Any, summary: Any) -> None:
+    from sim.analysis.analytic import analytic_comparison
+
+    rows = analytic_comparison(scenario, summary.as_dict())
+    if rows:
+        click.echo("\nanalytic model vs this run:")
+        for kpi, analytic, simulated in rows:
+            click.echo(f"  {kpi:<28} analytic {analytic:12.4g}   simulated {simulated:12.4g}")
+
+
+def _replications(
+    scenario: Any, store: Any, k: int, workers: int, seed: int | None, warmup: float, fmt: str
+) -> None:
+    from sim.analysis.experiments import (
+        format_replication_table,
+        replication_report,
+        run_replications,
+    )
+
+    ids = run_replications(scenario, store, k, workers=workers, base_seed=seed)
+    report = replication_report(store, ids, warmup_s=warmup)
+    if fmt == "json":
+        click.echo(json.dumps(report, indent=2))
+    else:
+        click.echo(f"runs {ids[0]}-{ids[-1]} ({k} replications)")
+        click.echo(format_replication_table(report))
+    if report["failed"]:
+        sys.exit(1)
 
 
 @main.command()
@@ -115,23 +186,47 @@ def schema() -> None:
 @main.command()
 @click.argument("db", type=click.Path(dir_okay=False))
 @click.option("--run", "run_id", type=int, default=None, help="Run id (default: latest).")
+@click.option("--sweep", "sweep_id", default=None, help="Report a sweep: KPIs with CIs per point.")
+@click.option("--warmup", default="0s", show_default=True, help="Warm-up to discard (sweeps).")
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
-def report(db: str, run_id: int | None, fmt: str) -> None:
-    """Print the capacity report of a run in DB."""
+def report(db: str, run_id: int | None, sweep_id: str | None, warmup: str, fmt: str) -> None:
+    """Print the capacity report of a run (or a sweep) in DB."""
     from sim.analysis.summary import format_table, run_summary
     from sim.store import StoreError
 
     store = _store(db)
+    if sweep_id is not None:
+        _sweep_report(store, sweep_id, _duration(warmup), fmt)
+        return
     try:
-        summary = run_summary(store, store.run(run_id).id)
+        info = store.run(run_id)
+        summary = run_summary(store, info.id)
     except StoreError as error:
         _fail(str(error))
     if fmt == "json":
         click.echo(json.dumps(summary.as_dict(), indent=2))
     else:
         click.echo(format_table(summary))
+        from sim.scenario import ScenarioError, parse_scenario
+
+        # A run recorded by another version may not parse: then no comparison.
+        with contextlib.suppress(ScenarioError):
+            _print_analytic(parse_scenario(info.scenario), summary)
+
+
+def _sweep_report(store: Any, sweep_id: str, warmup: float, fmt: str) -> None:
+    from sim.analysis.experiments import format_sweep_table, sweep_report
+
+    entries = sweep_report(store, sweep_id, warmup_s=warmup)
+    if not entries:
+        _fail(f"no sweep {sweep_id!r} in {store.name}")
+    if fmt == "json":
+        click.echo(json.dumps(entries, indent=2))
+    else:
+        click.echo(f"sweep {sweep_id}: {len(entries)} point(s)")
+        click.echo(format_sweep_table(entries))
 
 
 @main.command()
@@ -207,3 +302,153 @@ def serve(
         )
     except ScenarioError as error:
         _fail(f"{scenario}: {len(error.errors)} problem(s)\n" + "\n".join(error.errors))
+
+
+@main.command()
+@click.argument("db", type=click.Path(dir_okay=False))
+@click.option("--run", "run_id", type=int, default=None, help="Run id (default: latest).")
+@click.option("--sweep", "sweep_id", default=None, help="Plot a sweep's capacity curves.")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Output folder.")
+def plot(db: str, run_id: int | None, sweep_id: str | None, out: str) -> None:
+    """Write PNG figures of a run (or a sweep's capacity curves) in DB to --out."""
+    from sim.analysis.plots import write_plots, write_sweep_plots
+    from sim.store import StoreError
+
+    store = _store(db)
+    try:
+        if sweep_id is not None:
+            paths = write_sweep_plots(store, sweep_id, Path(out))
+        else:
+            paths = write_plots(store, run_id, Path(out))
+    except (StoreError, ValueError) as error:
+        _fail(str(error))
+    for path in paths:
+        click.echo(str(path))
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option(
+    "--vary",
+    "varies",
+    multiple=True,
+    required=True,
+    help="PATH=VALUES, e.g. agent_groups[0].staffing[0].agents=20..60:5 or "
+    "campaigns[0].mode=progressive,predictive (repeatable: the grid is their product).",
+)
+@click.option(
+    "--replications",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="Seeded replications per grid point.",
+)
+@click.option("--db", required=True, help="SQLite file (or SQLAlchemy URL) for the results.")
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=2, show_default=True, help="Worker processes."
+)
+@click.option("--warmup", default="0s", show_default=True, help="Warm-up to discard.")
+@click.option("--seed", type=int, default=None, help="Base seed (default: the scenario's).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+def sweep(
+    scenario: str,
+    varies: tuple[str, ...],
+    replications: int,
+    db: str,
+    workers: int,
+    warmup: str,
+    seed: int | None,
+    fmt: str,
+) -> None:
+    """Run a grid of variations of SCENARIO, K replications per point, in parallel."""
+    from sim.analysis.experiments import run_sweep
+    from sim.analysis.grid import grid_points, parse_vary
+    from sim.scenario import ScenarioError, apply_overrides
+
+    parsed = _load(scenario)
+    try:
+        grid = [parse_vary(v) for v in varies]
+        for point in grid_points(grid):
+            apply_overrides(parsed, point)  # every point valid before anything runs
+    except ValueError as error:
+        _fail(f"--vary: {error}")
+    except ScenarioError as error:
+        _fail("--vary makes an invalid scenario:\n" + "\n".join(error.errors))
+    _store(db, must_exist=False)
+    sweep_id = run_sweep(parsed, db, grid, replications, workers, base_seed=seed)
+    _sweep_report(_store(db), sweep_id, _duration(warmup), fmt)
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--deadline", required=True, help="The list must be done by then (e.g. 6h).")
+@click.option(
+    "--max-abandonment",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.03,
+    show_default=True,
+    help="Abandonment rate limit.",
+)
+@click.option(
+    "--group",
+    "group_path",
+    default="agent_groups[0].staffing",
+    show_default=True,
+    help="Staffing list whose shifts are set to the probed headcount.",
+)
+@click.option(
+    "--replications",
+    type=click.IntRange(min=2),
+    default=10,
+    show_default=True,
+    help="Seeded replications per probed headcount.",
+)
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=2, show_default=True, help="Worker processes."
+)
+@click.option(
+    "--confidence",
+    type=click.FloatRange(0.5, 0.999),
+    default=0.95,
+    show_default=True,
+    help="Confidence of the bounds.",
+)
+@click.option("--low", type=click.IntRange(min=1), default=None, help="First headcount tried.")
+@click.option("--high", type=click.IntRange(min=1), default=None, help="Headcount cap.")
+@click.option("--db", default=None, help="Keep the probe runs here (default: discarded).")
+def staff(
+    scenario: str,
+    deadline: str,
+    max_abandonment: float,
+    group_path: str,
+    replications: int,
+    workers: int,
+    confidence: float,
+    low: int | None,
+    high: int | None,
+    db: str | None,
+) -> None:
+    """Find the fewest agents that finish the list by --deadline within --max-abandonment."""
+    from sim.analysis.staffing import find_staffing
+
+    parsed = _load(scenario)
+    try:
+        result = find_staffing(
+            parsed,
+            deadline_s=_duration(deadline),
+            max_abandonment=max_abandonment,
+            group_path=group_path,
+            k=replications,
+            workers=workers,
+            confidence=confidence,
+            low=low,
+            high=high,
+            store_url=db,
+        )
+    except ValueError as error:
+        _fail(str(error))
+    click.echo(result.explanation)
+    if result.agents is None:
+        sys.exit(1)
