@@ -71,7 +71,12 @@ def main() -> None:
 @click.option("--seed", type=int, default=None, help="Override the scenario's seed.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="Output as an aligned table or as JSON.",
 )
 @click.option(
     "--replications",
@@ -189,7 +194,12 @@ def schema() -> None:
 @click.option("--sweep", "sweep_id", default=None, help="Report a sweep: KPIs with CIs per point.")
 @click.option("--warmup", default="0s", show_default=True, help="Warm-up to discard (sweeps).")
 @click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="Output as an aligned table or as JSON.",
 )
 def report(db: str, run_id: int | None, sweep_id: str | None, warmup: str, fmt: str) -> None:
     """Print the capacity report of a run (or a sweep) in DB."""
@@ -350,7 +360,12 @@ def plot(db: str, run_id: int | None, sweep_id: str | None, out: str) -> None:
 @click.option("--warmup", default="0s", show_default=True, help="Warm-up to discard.")
 @click.option("--seed", type=int, default=None, help="Base seed (default: the scenario's).")
 @click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="Output as an aligned table or as JSON.",
 )
 def sweep(
     scenario: str,

@@ -11,11 +11,35 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import simpy
-from simpy.events import Timeout
+from simpy.events import NORMAL, Timeout
 
 from sim.domain import Event, EventSink
 
 Callback = Callable[[Any], None]
+# tuple.__new__ skips the NamedTuple's Python-level __new__ frame on the hot path.
+_tnew = tuple.__new__
+
+
+class _Call(Timeout):
+    """A Timeout that calls ``fn(arg)`` when processed.
+
+    One shared module-level callback reads ``fn`` off the event, so no
+    closure is made per call; ``__init__`` is Timeout's, minus its checks
+    (``call_in`` clamps the delay).
+    """
+
+    def __init__(self, env: simpy.Environment, delay: float, fn: Callback, arg: Any) -> None:
+        self.env = env
+        self.callbacks = [_fire]
+        self._value = arg
+        self._delay = delay
+        self._ok = True
+        self.fn = fn
+        env.schedule(self, NORMAL, delay)
+
+
+def _fire(event: Any) -> None:
+    event.fn(event._value)
 
 
 class Clock:
@@ -32,9 +56,7 @@ class Clock:
 
     def call_in(self, delay: float, fn: Callback, arg: Any = None) -> Timeout:
         """Call ``fn(arg)`` after ``delay`` simulated seconds (0 = later this instant)."""
-        timeout = Timeout(self.env, delay if delay > 0.0 else 0.0, arg)
-        timeout.callbacks.append(lambda ev: fn(ev._value))
-        return timeout
+        return _Call(self.env, delay if delay > 0.0 else 0.0, fn, arg)
 
     def call_at(self, when: float, fn: Callback, arg: Any = None) -> Timeout:
         """Call ``fn(arg)`` at the absolute simulated instant ``when`` (or now if past)."""
@@ -66,7 +88,7 @@ class Emitter:
         self, stream_id: str, version: int, type_: str, time: float, payload: Mapping[str, Any]
     ) -> None:
         buffer = self._buffer
-        buffer.append(Event(stream_id, version, type_, time, payload))
+        buffer.append(_tnew(Event, (stream_id, version, type_, time, payload)))
         if len(buffer) >= self._chunk:
             self.flush()
 

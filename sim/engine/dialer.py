@@ -154,10 +154,27 @@ class Dialer:
                     reason=item.get("FailureReasonMessage", code),
                 )
         if failures:
+            if self.model.core.campaign(self.campaign_id).state == "Stopped":
+                self.drop_carry("campaign_stopped")
             self.kick()
 
     def _resend(self, call: PendingCall) -> None:
+        if self.model.clock.env.now >= self.model.end_ts:
+            # The horizon came while the call was backing off: nothing more is
+            # dialed; its requests stay pending (carried) at the end of the run.
+            self.in_call -= len(call.requests)
+            for request, agent in zip(call.requests, call.agents, strict=True):
+                self.pacer.unclaim(agent)
+                self.carry.append(request)
+            self.model.check_done()
+            return
         self._send(call)
+
+    def drop_carry(self, reason: str) -> None:
+        """End every carried request EXPIRED (the campaign was stopped)."""
+        carry, self.carry = self.carry, deque()
+        for request in carry:
+            self.model.end_request(request, EventType.DIAL_REQUEST_EXPIRED, reason=reason)
 
     def _fail_all(self, call: PendingCall, code: str, message: str) -> None:
         self.in_call -= len(call.requests)

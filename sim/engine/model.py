@@ -90,6 +90,7 @@ class Model:
         self.dialers: list[Dialer] = []
         self.open_sources = 0
         self.retries_waiting = 0
+        self.parked_at_end = 0  # redials that fell due after the horizon
         self.waiting: dict[str, deque[Call]] = {}
         self._acw: dict[str, Callable[[], float]] = {}
         self._acw_means: dict[str, list[float]] = {}
@@ -214,9 +215,7 @@ class Model:
         runtime = self.runtimes.get(campaign_id)
         if runtime is None:
             return
-        runtime.running = self.core.campaign(campaign_id).state == "Running"
-        if runtime.running and runtime.dialer is not None:
-            runtime.dialer.kick()
+        self._follow_state(runtime)
         self._schedule_expiry()
 
     def schedule_expiry(self) -> None:
@@ -265,10 +264,20 @@ class Model:
         ):
             self.clock.call_in(1.0, self._control, arg)
             return
-        runtime.running = self.core.campaign(runtime.id).state == "Running"
-        if runtime.running and runtime.dialer is not None:
-            runtime.dialer.kick()
+        self._follow_state(runtime)
         self._check_done()
+
+    def _follow_state(self, runtime: CampaignRuntime) -> None:
+        """Mirror the core's campaign state; a stopped campaign ends its carried retries."""
+        state = self.core.campaign(runtime.id).state
+        runtime.running = state == "Running"
+        dialer = runtime.dialer
+        if dialer is None:
+            return
+        if runtime.running:
+            dialer.kick()
+        elif state == "Stopped":
+            dialer.drop_carry("campaign_stopped")
 
     # -- callbacks used by the parts -------------------------------------------
 
@@ -336,7 +345,8 @@ class Model:
     def _redial(self, request: DialRequest) -> None:
         self.retries_waiting -= 1
         if self.env.now >= self.end_ts:
-            return  # stays pending at the end of the run
+            self.parked_at_end += 1  # stays pending: counted in pending_at_end
+            return
         request.retry_at = self.env.now
         self.core.requeue(request, self.env.now)
         self.requests_accepted(request.campaign_id, request.expiration)
@@ -408,6 +418,10 @@ class Model:
         self.closing = True
         self._check_done()
 
+    def check_done(self) -> None:
+        """Parts call this when something they held is released."""
+        self._check_done()
+
     def _check_done(self) -> None:
         if self.finished:
             return
@@ -435,5 +449,12 @@ class Model:
         end = float(env.now)
         self.roster.logout_all()
         self.emitter.flush()
-        pending = sum(self.core.pending_count(c) for c in self.runtimes)
+        # Everything accepted that has no terminal event: buffered, carried for a
+        # retry, waiting for a redial, or a redial that fell after the horizon.
+        pending = (
+            sum(self.core.pending_count(c) for c in self.runtimes)
+            + sum(len(d.carry) for d in self.dialers)
+            + self.retries_waiting
+            + self.parked_at_end
+        )
         return ModelResult(self.start_ts, end, self.emitter.count, pending)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from sqlalchemy import Engine, create_engine, event, func, select, update
 from sqlalchemy.engine import RowMapping, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from sim.domain import Event
@@ -100,6 +101,14 @@ class Store:
     """A database of runs: their records, event logs and projections."""
 
     def __init__(self, url: str | Path) -> None:
+        try:
+            self._open(url)
+        except (SQLAlchemyError, OSError) as error:
+            # A file that is not SQLite, a bad URL, an unwritable folder: input
+            # errors a user can fix, reported without a traceback.
+            raise StoreError(f"{url}: cannot open as a sim store ({error})") from error
+
+    def _open(self, url: str | Path) -> None:
         self.url, self.name = _resolve(url)
         parsed = make_url(self.url)
         kwargs: dict[str, Any] = {}

@@ -206,17 +206,6 @@ def test_failed_items_go_first_into_a_later_call_with_a_new_token(
     assert not [e for e in ran.events() if e.type == "DIAL_REQUEST_FAILED"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: Dialer.carry is never drained when its campaign is stopped. Items that "
-        "failed INTERNAL_ERROR wait in dialer.carry; StopCampaign expires only the "
-        "core's buffer (campaign_stopped), and Dialer._pace returns early when the "
-        "campaign is not running, so carried requests never get a terminal event, "
-        "are not counted in pending_at_end, and Model._check_done (any(d.carry)) "
-        "keeps the run going until the horizon."
-    ),
-)
 def test_stopping_a_campaign_ends_its_carried_item_retries() -> None:
     data = agentless(count=50, dialer_calls_per_second=0.1, faults={"item_error_probability": 0.5})
     data["campaigns"][0]["schedule"] = [{"at": 25, "action": "stop"}]

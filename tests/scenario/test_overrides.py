@@ -40,7 +40,7 @@ def test_overrides_apply_and_revalidate() -> None:
     assert out.campaigns[0].ring_timeout == 45.0
     assert out.horizon == 3 * 3600
     assert out.durations.talk.mean() == 120.0
-    assert s.agent_groups[0].staffing[0].agents == 10  # the original is untouched
+    assert s.agent_groups[0].staffing[0].agents == 20  # the original is untouched
     assert apply_overrides(s, {}) == s
 
 
