@@ -4,6 +4,7 @@ from sim.domain.events import (
     LIVE_OUTCOMES,
     PAYLOAD_KEYS,
     STREAM_KIND,
+    TERMINAL_TYPES,
     AgentState,
     Event,
     EventSink,
@@ -11,7 +12,6 @@ from sim.domain.events import (
     ListSink,
     Outcome,
     StreamKind,
-    TERMINAL_TYPES,
 )
 from sim.domain.records import DialRequest
 
