@@ -7,6 +7,8 @@ or ``failed`` with its error, and the events recorded before a failure stay.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import random
 import time
 import traceback
@@ -17,8 +19,22 @@ from typing import Any
 from sim import __version__
 from sim.connect import CoreConfig, Faults, OutboundCore, Quota, Quotas
 from sim.engine import Emitter, Model
-from sim.scenario import Scenario, resolved_dict
-from sim.store import Store
+from sim.scenario import (
+    PiecewiseSource,
+    PoissonSource,
+    Scenario,
+    ScheduleSource,
+    Source,
+    resolved_dict,
+)
+from sim.store import EventWriter, Store
+from sim.store.background import BackgroundWriter
+
+# A scenario expected to submit at least this many dial requests gets the
+# background writer under writer="auto": below it, the process start and the
+# pipe cost more than the overlap saves.
+PROCESS_WRITER_MIN_REQUESTS = 50_000
+WRITERS = ("auto", "process", "inline")
 
 
 @dataclass(frozen=True)
@@ -81,11 +97,18 @@ def run_scenario(
     sweep: str | None = None,
     point: Mapping[str, Any] | None = None,
     replication: int | None = None,
+    writer: str = "auto",
 ) -> RunOutcome:
     """Simulate ``scenario`` once and record it in ``store``.
 
+    ``writer`` picks who writes the log and projections: "inline" (this
+    process, between simulation steps), "process" (a background writer
+    process, see ``sim.store.background``) or "auto" (the process writer for
+    big runs, see ``choose_writer``). Both write identical tables.
     Raises RunFailed (after recording the failure) if the model raises.
     """
+    if writer not in WRITERS:
+        raise ValueError(f"writer must be one of {', '.join(WRITERS)}, got {writer!r}")
     seed = scenario.seed if seed is None else seed
     resolved = resolved_dict(scenario)
     resolved["seed"] = seed
@@ -101,16 +124,16 @@ def run_scenario(
         point=dict(point) if point is not None else None,
         replication=replication,
     )
-    writer = store.writer(run_id, scenario.interval)
-    emitter = Emitter(writer)
+    sink = _open_writer(store, run_id, scenario, choose_writer(scenario, store, writer))
+    emitter = Emitter(sink)
     rng = random.Random(seed)
     try:
         core = OutboundCore(core_config(scenario), rng, emitter)
         model = Model(scenario, rng, emitter, core)
         result = model.run(progress)
-        writer.close(result.sim_end)
-    except Exception as error:  # noqa: BLE001 - any model failure is recorded, then re-raised
-        outcome = _fail(store, run_id, writer, emitter, error, started, sim_start)
+        sink.close(result.sim_end)
+    except Exception as error:  # any model failure is recorded, then re-raised
+        outcome = _fail(store, run_id, sink, emitter, error, started, sim_start)
         raise RunFailed(outcome) from error
     runtime = time.perf_counter() - started
     store.finish_run(
@@ -133,6 +156,53 @@ def run_scenario(
     )
 
 
+def estimated_requests(scenario: Scenario) -> float:
+    """A rough count of the dial requests the scenario's sources will submit."""
+    return sum(_source_requests(scenario, s) for c in scenario.campaigns for s in c.sources)
+
+
+def _source_requests(scenario: Scenario, source: Source) -> float:
+    if isinstance(source, ScheduleSource):
+        return float(sum(b.count for b in source.batches))
+    if isinstance(source, PoissonSource):
+        end = scenario.horizon if source.end is None else min(source.end, scenario.horizon)
+        n = source.rate_per_hour * max(0.0, end - source.start) / 3600.0 * source.batch_size
+        return n if source.max_requests is None else min(n, float(source.max_requests))
+    if isinstance(source, PiecewiseSource):
+        peak = max(w.rate_per_hour for w in source.rates)
+        return peak * scenario.horizon / 3600.0 * source.batch_size
+    with source.path.open("rb") as handle:  # csv: one request a line
+        return float(max(0, sum(1 for _ in handle) - 1))
+
+
+def choose_writer(scenario: Scenario, store: Store, writer: str = "auto") -> str:
+    """Which writer ("inline" or "process") a run of ``scenario`` into ``store`` gets.
+
+    "auto" takes the process writer when the scenario is expected to submit
+    at least ``PROCESS_WRITER_MIN_REQUESTS`` requests, the store is a file
+    (an in-memory database cannot be shared), there are two cores or more,
+    and this process may have children (a daemonic pool worker may not).
+    """
+    if writer != "auto":
+        return writer
+    if (
+        store.name == ":memory:"
+        or (os.cpu_count() or 1) < 2
+        or multiprocessing.current_process().daemon
+    ):
+        return "inline"
+    big = estimated_requests(scenario) >= PROCESS_WRITER_MIN_REQUESTS
+    return "process" if big else "inline"
+
+
+def _open_writer(
+    store: Store, run_id: int, scenario: Scenario, kind: str
+) -> EventWriter | BackgroundWriter:
+    if kind == "process":
+        return BackgroundWriter(store, run_id, scenario.interval)
+    return store.writer(run_id, scenario.interval)
+
+
 def _fail(
     store: Store,
     run_id: int,
@@ -150,7 +220,7 @@ def _fail(
         emitter.flush()
         sim_end = max(sim_start, getattr(writer, "last_time", sim_start))
         writer.close(sim_end)
-    except Exception:  # noqa: BLE001 - the original error matters more
+    except Exception:  # the original error matters more
         detail += "\n(while flushing events: " + traceback.format_exc() + ")"
     runtime = time.perf_counter() - started
     store.finish_run(

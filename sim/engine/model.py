@@ -37,6 +37,8 @@ from sim.scenario import Scenario, staffing_changes
 CONTROL_OPS = {"start": "StartCampaign", "pause": "PauseCampaign"}
 CONTROL_OPS |= {"resume": "ResumeCampaign", "stop": "StopCampaign"}
 SERVICE = {"v1": "connectcampaigns", "v2": "connectcampaignsv2"}
+# Past the horizon only calls in progress may go on; a day more means a bug.
+DRAIN_LIMIT_S = 86400.0
 
 
 @dataclass(frozen=True)
@@ -337,6 +339,8 @@ class Model:
             )
             self.retries_waiting += 1
             self.clock.call_at(retry_at, self._redial, request)
+            # After the horizon this may have been the last call in progress.
+            self._check_done()
             return
         self.end_request(
             request, EventType.DIAL_REQUEST_COMPLETED, outcome=outcome, attempts=request.attempts
@@ -346,6 +350,7 @@ class Model:
         self.retries_waiting -= 1
         if self.env.now >= self.end_ts:
             self.parked_at_end += 1  # stays pending: counted in pending_at_end
+            self._check_done()
             return
         request.retry_at = self.env.now
         self.core.requeue(request, self.env.now)
@@ -418,6 +423,14 @@ class Model:
         self.closing = True
         self._check_done()
 
+    def _stuck(self) -> str:
+        return (
+            f"the run did not drain within {DRAIN_LIMIT_S:.0f}s after its horizon:"
+            f" {self.calls.active} calls active, "
+            f"{sum(d.in_call for d in self.dialers)} requests in BatchPutContact calls,"
+            f" {sum(len(d.carry) for d in self.dialers)} carried"
+        )
+
     def check_done(self) -> None:
         """Parts call this when something they held is released."""
         self._check_done()
@@ -442,7 +455,10 @@ class Model:
         self.setup()
         env = self.env
         step = max(self.scenario.horizon / 200.0, 1.0)
+        give_up = self.end_ts + DRAIN_LIMIT_S
         while not self.finished and env.peek() != math.inf:
+            if env.now > give_up:
+                raise RuntimeError(self._stuck())
             env.run(until=AnyOf(env, [self._stop, env.timeout(step)]))
             if progress is not None:
                 progress(min(1.0, (env.now - self.start_ts) / self.scenario.horizon))

@@ -159,21 +159,15 @@ class Projector:
         """Fold ``events`` (in log order); return the rows that became final."""
         if self._closed:
             raise ProjectorClosed("feed() after close()")
-        handlers = self._handlers
-        lo = hi = None
+        handlers = self._handlers.get
+        events = events if isinstance(events, list) else list(events)
         for ev in events:
-            handler = handlers.get(ev[2])
+            handler = handlers(ev[2])
             if handler is not None:
                 handler(ev)
-            t = ev[3]
-            if lo is None:
-                lo = hi = t
-            elif t > hi:  # type: ignore[operator]
-                hi = t
-            elif t < lo:
-                lo = t
-        if lo is not None and hi is not None:
-            self._span_ks(self._bucket(lo), self._bucket(hi))
+        if events:
+            times = [ev[3] for ev in events]
+            self._span_ks(self._bucket(min(times)), self._bucket(max(times)))
         return self._take()
 
     def close(self, sim_end: float) -> ProjectionRows:
@@ -215,12 +209,16 @@ class Projector:
         if self._last_k is None or hi > self._last_k:
             self._last_k = hi
 
-    def _count(self, t: float, campaign: str | None, slot: int, delta: int = 1) -> None:
+    def _row(self, t: float, campaign: str | None) -> list[int]:
+        """The counters of ``campaign`` in the interval holding ``t``."""
         key = (int(t // self.interval_s), campaign)
         row = self._counters.get(key)
         if row is None:
             row = self._counters[key] = [0] * len(COUNTER_COLUMNS)
-        row[slot] += delta
+        return row
+
+    def _count(self, t: float, campaign: str | None, slot: int, delta: int = 1) -> None:
+        self._row(t, campaign)[slot] += delta
 
     # -- contact stream -------------------------------------------------------
 
@@ -280,8 +278,11 @@ class Projector:
             st[C_AMD] = amd
         outcome = p.get("outcome")
         st[C_OUTCOME] = outcome
-        for slot in _OUTCOME_COUNTERS.get(outcome, ()):  # type: ignore[arg-type]
-            self._count(ev[3], st[C_CAMPAIGN], slot)
+        slots = _OUTCOME_COUNTERS.get(outcome, ())  # type: ignore[arg-type]
+        if slots:
+            row = self._row(ev[3], st[C_CAMPAIGN])
+            for slot in slots:
+                row[slot] += 1
 
     def _completed(self, ev: Event) -> None:
         st = self._contacts.pop(ev[0], None)
@@ -311,18 +312,18 @@ class Projector:
     # -- dial-request stream --------------------------------------------------
 
     def _accepted(self, ev: Event) -> None:
-        campaign = ev[4].get("campaign_id")
-        self._count(ev[3], campaign, K_ACCEPTED)
-        self._count(ev[3], campaign, K_BACKLOG)
+        row = self._row(ev[3], ev[4].get("campaign_id"))
+        row[K_ACCEPTED] += 1
+        row[K_BACKLOG] += 1
 
     def _rejected(self, ev: Event) -> None:
         self._count(ev[3], ev[4].get("campaign_id"), K_REJECTED)
 
     def _dialed(self, ev: Event) -> None:
         p = ev[4]
-        campaign = p.get("campaign_id")
-        self._count(ev[3], campaign, K_DIALS)
-        self._count(ev[3], campaign, K_BACKLOG, -1)
+        row = self._row(ev[3], p.get("campaign_id"))
+        row[K_DIALS] += 1
+        row[K_BACKLOG] -= 1
         self._dialing.add(ev[0])
         contact_id, attempt = p.get("contact_id"), p.get("attempt")
         st = self._contacts.get(contact_id)  # type: ignore[arg-type]

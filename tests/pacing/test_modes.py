@@ -215,3 +215,46 @@ def test_waiting_live_calls_are_abandoned_at_the_connection_threshold() -> None:
     )
     assert waits, "a 20% target must produce some abandonment"
     assert max(w[0] for w in waits) <= 2.0 + 1e-9
+
+
+def test_a_redial_falling_after_the_horizon_does_not_keep_the_run_going() -> None:
+    """Regression: the last call in progress at the horizon ended in a redial; the run
+    used to step on until something unrelated (an expiry days later) woke it."""
+    s = parse_scenario(
+        {
+            "start": "2026-03-02T09:00:00+00:00",
+            "horizon": "10m",
+            "instance": {"queues": ["q"]},
+            "agent_groups": [
+                {
+                    "name": "g",
+                    "queue": "q",
+                    "staffing": [{"start": "00:00", "end": "00:00", "agents": 1}],
+                }
+            ],
+            "campaigns": [
+                {
+                    "id": "c",
+                    "queue": "q",
+                    "redial": {"max_attempts": 3, "delay": "1m", "on": ["NO_ANSWER"]},
+                    "sources": [
+                        {
+                            "kind": "schedule",
+                            "batches": [{"at": "590s", "count": 1}],
+                            "expires_after": "7d",
+                        }
+                    ],
+                }
+            ],
+            "outcomes": {
+                "live_answer": 0,
+                "voicemail": 0,
+                "no_answer": 1,
+                "busy": 0,
+                "invalid_number": 0,
+            },
+        }
+    )
+    _, outcome = run(s)
+    assert outcome.sim_end - outcome.sim_start == pytest.approx(620.0)  # 590 s + 30 s ring
+    assert outcome.pending_at_end == 1
