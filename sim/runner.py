@@ -218,7 +218,9 @@ def _fail(
     sim_end = sim_start
     try:
         emitter.flush()
-        sim_end = max(sim_start, getattr(writer, "last_time", sim_start))
+        # How far the run got: the last event recorded, so the projections of a
+        # failed run end where its log ends.
+        sim_end = max(sim_start, emitter.last_time or sim_start)
         writer.close(sim_end)
     except Exception:  # the original error matters more
         detail += "\n(while flushing events: " + traceback.format_exc() + ")"

@@ -70,13 +70,14 @@ class Emitter:
     global order is the order in which things happened.
     """
 
-    __slots__ = ("_buffer", "_chunk", "_sink", "count")
+    __slots__ = ("_buffer", "_chunk", "_sink", "count", "last_time")
 
     def __init__(self, sink: EventSink, chunk: int = 8192) -> None:
         self._sink = sink
         self._chunk = chunk
         self._buffer: list[Event] = []
         self.count = 0
+        self.last_time: float | None = None  # time of the last event handed on
 
     def append(self, events: Sequence[Event]) -> None:
         """EventSink protocol: the core emits through this."""
@@ -95,5 +96,6 @@ class Emitter:
     def flush(self) -> None:
         if self._buffer:
             self.count += len(self._buffer)
+            self.last_time = self._buffer[-1][3]
             self._sink.append(self._buffer)
             self._buffer = []

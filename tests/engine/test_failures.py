@@ -78,16 +78,6 @@ def test_failed_run_is_not_left_running(
     assert outcome.run_id == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: a failed run's sim_end is always its sim_start. runner._fail takes "
-        "getattr(writer, 'last_time', sim_start), but EventWriter has no last_time "
-        "attribute, so the fallback is always used: runs.sim_end = sim_start even "
-        "though events up to later simulated times were recorded (and the writer "
-        "closes its projections at sim_start)."
-    ),
-)
 def test_failed_run_records_how_far_it_got(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, scenario_run: ScenarioRun
 ) -> None:
