@@ -2,7 +2,8 @@
 
     python benchmarks/bench_sweep.py [--k 3] [--workers 2]
 
-Sweeps ``scenarios/quickstart.yaml`` over 8/10/12/14 agents with ``--k``
+Sweeps ``scenarios/progressive_day.yaml`` (runs of a few seconds: the
+cost a real sweep is made of) over 4 morning headcounts with ``--k``
 replications per point, once with 1 worker (runs in this process, straight
 into the database) and once with ``--workers`` (each worker simulates into
 its own temporary SQLite file; the parent merges finished runs). Each sweep
@@ -26,12 +27,12 @@ from sim.analysis.experiments import run_sweep  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
 from sim.store import Store  # noqa: E402
 
-GRID = [("agent_groups[0].staffing[0].agents", [8, 10, 12, 14])]
+GRID = [("agent_groups[0].staffing[0].agents", [10, 12, 14, 16])]
 
 
 def timed_sweep(folder: Path, k: int, workers: int) -> tuple[float, int]:
     """(wall seconds, runs recorded) of one sweep into a fresh database."""
-    scenario = load_scenario(HERE.parent / "scenarios" / "quickstart.yaml")
+    scenario = load_scenario(HERE.parent / "scenarios" / "progressive_day.yaml")
     url = str(folder / f"sweep-{workers}.db")
     started = time.perf_counter()
     sweep = run_sweep(scenario, url, GRID, k=k, workers=workers)
