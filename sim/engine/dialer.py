@@ -66,6 +66,14 @@ class Dialer:
         self.next_call_at = -1.0
         self.scheduled = False
         self.carry: deque[DialRequest] = deque()  # item retries, dialed first
+        # Preview campaigns create agent-first contacts, as the real dialer does.
+        self.strategy: dict[str, Any] | None = None
+        if runtime.preview is not None:
+            preview = {
+                "PostAcceptTimeoutConfig": {"DurationInSeconds": int(runtime.preview.timeout)},
+                "AllowedUserActions": ["CALL", "DISCARD"],
+            }
+            self.strategy = {"Type": "AGENT_FIRST", "Config": {"AgentFirst": {"Preview": preview}}}
         self.in_call = 0  # requests held by calls in flight
 
     # -- waking ---------------------------------------------------------------
@@ -219,6 +227,8 @@ class Dialer:
                 item["QueueId"] = runtime.queue_id
             if request.attributes:
                 item["Attributes"] = request.attributes
+            if self.strategy is not None:
+                item["OutboundStrategy"] = self.strategy
             items.append(item)
         return {
             "InstanceId": self.model.instance_id,
