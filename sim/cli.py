@@ -20,6 +20,15 @@ from sim import __version__
 
 BAD_INPUT = 2
 
+FORMAT_OPTION = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="Output as an aligned table or as JSON.",
+)
+
 
 def _fail(message: str, code: int = BAD_INPUT) -> NoReturn:
     click.echo(message, err=True)
@@ -70,14 +79,7 @@ def main() -> None:
 @click.option("--db", required=True, help="SQLite file (or SQLAlchemy URL) for the results.")
 @click.option("--seed", type=int, default=None, help="Override the scenario's seed.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="Output as an aligned table or as JSON.",
-)
+@FORMAT_OPTION
 @click.option(
     "--replications",
     type=click.IntRange(min=1),
@@ -193,14 +195,7 @@ def schema() -> None:
 @click.option("--run", "run_id", type=int, default=None, help="Run id (default: latest).")
 @click.option("--sweep", "sweep_id", default=None, help="Report a sweep: KPIs with CIs per point.")
 @click.option("--warmup", default="0s", show_default=True, help="Warm-up to discard (sweeps).")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="Output as an aligned table or as JSON.",
-)
+@FORMAT_OPTION
 def report(db: str, run_id: int | None, sweep_id: str | None, warmup: str, fmt: str) -> None:
     """Print the capacity report of a run (or a sweep) in DB."""
     from sim.analysis.summary import format_table, run_summary
@@ -359,14 +354,7 @@ def plot(db: str, run_id: int | None, sweep_id: str | None, out: str) -> None:
 )
 @click.option("--warmup", default="0s", show_default=True, help="Warm-up to discard.")
 @click.option("--seed", type=int, default=None, help="Base seed (default: the scenario's).")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="Output as an aligned table or as JSON.",
-)
+@FORMAT_OPTION
 def sweep(
     scenario: str,
     varies: tuple[str, ...],
