@@ -7,7 +7,6 @@ a million rows is read as it is submitted, never held whole in memory.
 
 from __future__ import annotations
 
-import csv
 import math
 import random
 from collections.abc import Iterator
@@ -111,23 +110,15 @@ def _piece_at(pieces: list[tuple[float, float, float]], tod: float) -> tuple[flo
 def _csv(source: Any, start_ts: float, end_ts: float) -> Iterator[Batch]:
     gap = 0.0 if source.rate_per_hour is None else 3600.0 / source.rate_per_hour
     when = start_ts + source.at
-    with open(source.path, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        fields = reader.fieldnames or []
-        columns = (
-            [c for c in fields if c != source.phone_column]
-            if source.attribute_columns is None
-            else list(source.attribute_columns)
-        )
-        batch: list[Row] = []
-        for record in reader:
-            attributes = {c: record[c] or "" for c in columns}
-            batch.append((record[source.phone_column].strip(), attributes))
-            if len(batch) == source.batch_size:
-                if when >= end_ts:
-                    return
-                yield when, batch
-                batch = []
-                when += gap
-        if batch and when < end_ts:
+    batch: list[Row] = []
+    for phone, attributes in source.rows():
+        # A short row leaves cells None: send them as empty attribute values.
+        batch.append((phone.strip(), {k: v or "" for k, v in attributes.items()}))
+        if len(batch) == source.batch_size:
+            if when >= end_ts:
+                return
             yield when, batch
+            batch = []
+            when += gap
+    if batch and when < end_ts:
+        yield when, batch
