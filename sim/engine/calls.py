@@ -55,14 +55,12 @@ class Call:
     __slots__ = (
         "acw",
         "agent",
-        "answered_at",
         "contact_id",
         "human",
         "outcome",
         "rang_at",
         "request",
         "runtime",
-        "timer",
         "version",
         "waiting",
     )
@@ -77,11 +75,9 @@ class Call:
         self.version = 1
         self.outcome: str | None = None
         self.human = False
-        self.answered_at = 0.0
         self.waiting = False
         self.acw = 0.0
         self.rang_at = 0.0
-        self.timer: Any = None
 
 
 class Telephony:
@@ -186,7 +182,7 @@ class Telephony:
             else amd and (profile.rng.random() >= profile.machine_as_human)
         )
         status = (BEEP if detected_machine else HUMAN) if amd else NOT_APPLICABLE
-        now = call.answered_at = self.model.clock.env.now
+        now = self.model.clock.env.now
         if runtime.predictive is not None:
             runtime.predictive.rang_out(not detected_machine, now - call.rang_at)
         self._emit(call, EventType.CONNECTED_TO_SYSTEM, {"amd_status": status})

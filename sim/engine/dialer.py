@@ -235,7 +235,3 @@ class Dialer:
             "ClientToken": call.token,
             "ContactDataRequestList": items,
         }
-
-    def busy(self) -> bool:
-        """True while requests are held by calls in flight or waiting to be retried."""
-        return self.in_call > 0 or bool(self.carry)

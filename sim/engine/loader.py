@@ -28,19 +28,18 @@ WAITING_STATES = frozenset({"Initialized", "Paused"})
 class PendingBatch:
     """A batch on its way into the campaign, with its stable tokens."""
 
-    __slots__ = ("attempt", "expires", "first", "items", "sent_at")
+    __slots__ = ("attempt", "expires", "first", "items")
 
-    def __init__(self, items: list[tuple[str, Row]], expires: float, sent_at: float) -> None:
+    def __init__(self, items: list[tuple[str, Row]], expires: float) -> None:
         self.items = items  # (clientToken, row)
         self.expires = expires
-        self.sent_at = sent_at
         self.attempt = 0
         self.first = True  # the batch's first submission moves the feed on
 
     @classmethod
     def retry_of(cls, pending: PendingBatch, items: list[tuple[str, Row]]) -> PendingBatch:
         """The items of ``pending`` still to place, as a side batch."""
-        retry = cls(items, pending.expires, pending.sent_at)
+        retry = cls(items, pending.expires)
         retry.attempt = pending.attempt
         retry.first = False
         return retry
@@ -96,7 +95,7 @@ class SourceFeed:
         for row in rows:
             self.seq += 1
             items.append((f"{self.prefix}-{self.seq}", row))
-        pending = PendingBatch(items, when + self.expires_after, when)
+        pending = PendingBatch(items, when + self.expires_after)
         at = max(when, self.next_free)
         self._schedule(at - self.model.clock.env.now, pending)
 
