@@ -193,7 +193,14 @@ def schema() -> None:
 @main.command()
 @click.argument("db", type=click.Path(dir_okay=False))
 @click.option("--run", "run_id", type=int, default=None, help="Run id (default: latest).")
-@click.option("--sweep", "sweep_id", default=None, help="Report a sweep: KPIs with CIs per point.")
+@click.option(
+    "--sweep",
+    "sweep_id",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    help="Report a sweep (default: the latest): KPIs with CIs per point.",
+)
 @click.option("--warmup", default="0s", show_default=True, help="Warm-up to discard (sweeps).")
 @FORMAT_OPTION
 def report(db: str, run_id: int | None, sweep_id: str | None, warmup: str, fmt: str) -> None:
@@ -203,7 +210,7 @@ def report(db: str, run_id: int | None, sweep_id: str | None, warmup: str, fmt: 
 
     store = _store(db)
     if sweep_id is not None:
-        _sweep_report(store, sweep_id, _duration(warmup), fmt)
+        _sweep_report(store, _sweep(store, sweep_id), _duration(warmup), fmt)
         return
     try:
         info = store.run(run_id)
@@ -221,12 +228,23 @@ def report(db: str, run_id: int | None, sweep_id: str | None, warmup: str, fmt: 
             _print_analytic(parse_scenario(info.scenario), summary)
 
 
+def _sweep(store: Any, sweep_id: str) -> str:
+    """The sweep named ``sweep_id`` ("" = the latest); exit 2 naming the ones there are."""
+    from sim.analysis.experiments import sweep_ids
+
+    known = sweep_ids(store)
+    if sweep_id == "" and known:
+        return known[-1]
+    if sweep_id in known:
+        return sweep_id
+    wanted = "no sweep" if sweep_id == "" else f"no sweep {sweep_id!r}"
+    _fail(f"{wanted} in {store.name}; sweeps there: {', '.join(known) or 'none'}")
+
+
 def _sweep_report(store: Any, sweep_id: str, warmup: float, fmt: str) -> None:
     from sim.analysis.experiments import format_sweep_table, sweep_report
 
     entries = sweep_report(store, sweep_id, warmup_s=warmup)
-    if not entries:
-        _fail(f"no sweep {sweep_id!r} in {store.name}")
     if fmt == "json":
         click.echo(json.dumps(entries, indent=2))
     else:
@@ -312,7 +330,14 @@ def serve(
 @main.command()
 @click.argument("db", type=click.Path(dir_okay=False))
 @click.option("--run", "run_id", type=int, default=None, help="Run id (default: latest).")
-@click.option("--sweep", "sweep_id", default=None, help="Plot a sweep's capacity curves.")
+@click.option(
+    "--sweep",
+    "sweep_id",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    help="Plot a sweep's capacity curves (default: the latest sweep).",
+)
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Output folder.")
 def plot(db: str, run_id: int | None, sweep_id: str | None, out: str) -> None:
     """Write PNG figures of a run (or a sweep's capacity curves) in DB to --out."""
@@ -322,7 +347,7 @@ def plot(db: str, run_id: int | None, sweep_id: str | None, out: str) -> None:
     store = _store(db)
     try:
         if sweep_id is not None:
-            paths = write_sweep_plots(store, sweep_id, Path(out))
+            paths = write_sweep_plots(store, _sweep(store, sweep_id), Path(out))
         else:
             paths = write_plots(store, run_id, Path(out))
     except (StoreError, ValueError) as error:

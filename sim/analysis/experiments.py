@@ -347,6 +347,18 @@ def sweep_runs(store: Store, sweep_id: str) -> list[tuple[dict[str, Any], list[i
     return list(groups.values())
 
 
+def sweep_ids(store: Store) -> list[str]:
+    """The sweeps recorded in ``store``, the most recent last."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(runs.c.sweep, func.max(runs.c.id))
+            .where(runs.c.sweep.is_not(None))
+            .group_by(runs.c.sweep)
+            .order_by(func.max(runs.c.id))
+        ).all()
+    return [str(sweep) for sweep, _ in rows]
+
+
 def sweep_report(
     store: Store, sweep_id: str, warmup_s: float = 0.0, confidence: float = 0.95
 ) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ import numpy as np
 import orjson
 from sqlalchemy import Connection, func, select
 
+from sim.analysis.redials import early_redials
 from sim.domain import LIVE_OUTCOMES, Outcome
 from sim.store import Store
 from sim.store.schema import ALL_CAMPAIGNS, contacts, events, interval_kpis
@@ -63,6 +64,8 @@ class RunSummary:
     abandonment_window_s: float | None = None
     abandonment_worst_window: float | None = None
     abandonment_limit_exceeded: bool | None = None
+    abandoned_redial_gap_s: float | None = None
+    abandoned_redialed_early: int | None = None
     per_campaign: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -280,6 +283,8 @@ def run_summary(store: Store, run_id: int | None = None) -> RunSummary:
         limit = rule.get("limit")
         window = rule.get("window")
         worst = _abandonment_windows(conn, rid, float(window)) if window else {}
+        gap = rule.get("abandoned_redial_gap")
+        early = early_redials(conn, rid, float(gap), info.scenario) if gap else None
     for campaign, figures in per_campaign.items():
         figures["dial_requests_rejected"] = refused.get(campaign, 0)
         figures["dial_requests_received"] = (
@@ -287,6 +292,7 @@ def run_summary(store: Store, run_id: int | None = None) -> RunSummary:
         )
         figures["abandonment_worst_window"] = worst.get(campaign)
         figures["abandonment_limit_exceeded"] = _exceeded(worst.get(campaign), limit)
+        figures["abandoned_redialed_early"] = None if early is None else early.get(campaign, 0)
     all_counts: dict[str, int] = {}
     for counts, _ in outcomes.values():
         for o, n in counts.items():
@@ -324,6 +330,8 @@ def run_summary(store: Store, run_id: int | None = None) -> RunSummary:
         abandonment_window_s=window,
         abandonment_worst_window=worst.get("*"),
         abandonment_limit_exceeded=_exceeded(worst.get("*"), limit),
+        abandoned_redial_gap_s=gap,
+        abandoned_redialed_early=None if early is None else early["*"],
         per_campaign=per_campaign,
     )
 
@@ -351,6 +359,7 @@ _CAMPAIGN_COLUMNS = (
     ("abandonment_rate", "abandon %"),
     ("abandonment_worst_window", "worst window"),
     ("abandonment_limit_exceeded", "over limit"),
+    ("abandoned_redialed_early", "early redials"),
     ("voicemail", "voicemail"),
     ("no_answer", "no answer"),
     ("busy_or_invalid", "busy/inv"),

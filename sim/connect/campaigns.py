@@ -48,9 +48,12 @@ class Campaign:
         "arn",
         "await_answer_machine_prompt",
         "bandwidth_allocation",
+        "connection_start_point",
+        "connection_threshold_s",
         "contact_flow_id",
         "created_at",
         "dialing_capacity",
+        "evaluation_window_s",
         "id",
         "last_modified",
         "mode",
@@ -80,6 +83,9 @@ class Campaign:
         self.await_answer_machine_prompt = False
         self.preview_timeout_s: float | None = None
         self.abandonment_target: float | None = None
+        self.connection_start_point: str | None = None
+        self.connection_threshold_s: float | None = None
+        self.evaluation_window_s: float | None = None
         self.ring_timeout_s: float | None = None
         self.created_at = now
         self.last_modified = now
@@ -133,7 +139,12 @@ def from_v2(req: CreateCampaignRequestV2, c: Campaign) -> None:
         c.preview_timeout_s = float(mode.timeoutConfig.durationInSeconds)
     if c.mode == "predictive" and mode.pacingStrategies:
         rate = mode.pacingStrategies[0].abandonmentRate
-        c.abandonment_target = rate.targetRate if rate is not None else None
+        if rate is not None:
+            c.abandonment_target = rate.targetRate
+            c.connection_start_point = rate.connectionStartPoint
+            c.connection_threshold_s = float(rate.connectionThresholdSeconds)
+            # evaluationWindow is PT<n>H, n in 1..24 (checked by the model).
+            c.evaluation_window_s = 3600.0 * int(rate.evaluationWindow[2:-1])
     out = tel.defaultOutboundConfig
     c.contact_flow_id = out.connectContactFlowId
     c.source_phone_number = out.connectSourcePhoneNumber

@@ -11,6 +11,8 @@ import random
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from sim.scenario import Campaign as ScenarioCampaign
+
 if TYPE_CHECKING:
     from sim.engine.dialer import Dialer
     from sim.engine.predictive import PredictivePacer
@@ -22,6 +24,8 @@ class Profile:
     __slots__ = (
         "busy_signal",
         "cumulative",
+        "greeting",
+        "greeting_start",
         "human_as_machine",
         "machine_as_human",
         "patience",
@@ -52,6 +56,22 @@ class Profile:
         self.patience: Callable[[], float] = durations.patience.sampler(rng)
         self.voicemail: Callable[[], float] = durations.voicemail.sampler(rng)
         self.busy_signal: Callable[[], float] = durations.busy_signal.sampler(rng)
+        self.greeting_start = _optional(durations.greeting_start, rng)
+        self.greeting = _optional(durations.greeting, rng)
+
+    def threshold_offset(self, start_point: str) -> float:
+        """Seconds from the answer to where the connection threshold starts.
+
+        The customer's greeting is drawn (when modelled) for every start point,
+        so runs that differ only in the start point share their random stream.
+        """
+        start = self.greeting_start() if self.greeting_start is not None else 0.0
+        length = self.greeting() if self.greeting is not None else 0.0
+        if start_point == "GREETING_START":
+            return start
+        if start_point == "GREETING_END":
+            return start + length
+        return 0.0
 
     def draw_outcome(self) -> int:
         """0 live, 1 machine, 2 no answer, 3 busy, 4 invalid number."""
@@ -178,3 +198,57 @@ def create_request(scenario: Any, config: Any) -> dict[str, Any]:
         "connectInstanceId": instance.id,
         "channelSubtypeConfig": {"telephony": telephony},
     }
+
+
+def _optional(distribution: Any, rng: random.Random) -> Callable[[], float] | None:
+    """The sampler of an optional distribution (None when not modelled)."""
+    return None if distribution is None else distribution.sampler(rng)
+
+
+def config_from_api(view: Any) -> ScenarioCampaign:
+    """The scenario campaign for one created through the API (the HTTP face).
+
+    Its settings come from the core's view of the CreateCampaign request;
+    call outcomes and durations stay the scenario's.
+    """
+    return ScenarioCampaign.model_validate(
+        {
+            "id": view.id,
+            "name": view.name,
+            "mode": view.mode,
+            "api": view.api,
+            "queue": None if view.mode == "agentless" else view.queue_id,
+            "bandwidth_allocation": min(1.0, view.bandwidth_allocation or 1.0),
+            "dialing_capacity": view.dialing_capacity or 1.0,
+            "source_phone_number": view.source_phone_number,
+            "answering_machine_detection": view.amd_enabled,
+            **_api_settings(view),
+        }
+    )
+
+
+def _api_settings(view: Any) -> dict[str, Any]:
+    """Scenario keys for the dialer settings a client gave CreateCampaign.
+
+    Ring timeout (v2), preview timeout, and the abandonment-rate pacing
+    strategy (target, connection start point and threshold, evaluation
+    window); what the client left out keeps the scenario's defaults.
+    """
+    settings: dict[str, Any] = {}
+    if view.ring_timeout_s is not None:
+        settings["ring_timeout"] = view.ring_timeout_s
+    if view.preview_timeout_s is not None:
+        settings["preview"] = {"timeout": view.preview_timeout_s}
+    predictive = {
+        key: value
+        for key, value in (
+            ("target_abandonment", view.abandonment_target),
+            ("connection_start_point", view.connection_start_point),
+            ("connection_threshold", view.connection_threshold_s),
+            ("evaluation_window", view.evaluation_window_s),
+        )
+        if value is not None
+    }
+    if predictive:
+        settings["predictive"] = predictive
+    return settings

@@ -24,14 +24,13 @@ from sim.domain import DialRequest, EventType, Outcome
 from sim.engine.agents import Agent, AgentRoster
 from sim.engine.api import ApiClient
 from sim.engine.calls import Call, Telephony
-from sim.engine.campaigns import CampaignRuntime, create_request
+from sim.engine.campaigns import CampaignRuntime, config_from_api, create_request
 from sim.engine.clock import Clock, Emitter
 from sim.engine.dialer import Dialer
 from sim.engine.loader import SourceFeed
 from sim.engine.pacing import AgentlessPacer, Lines, Pacer, ProgressivePacer
 from sim.engine.predictive import PredictivePacer
 from sim.engine.sources import batches_for, local_midnight
-from sim.scenario import Campaign as ScenarioCampaign
 from sim.scenario import Scenario, staffing_changes
 
 CONTROL_OPS = {"start": "StartCampaign", "pause": "PauseCampaign"}
@@ -184,19 +183,7 @@ class Model:
         if campaign_id in self.runtimes:
             return
         view = self.core.campaign(campaign_id)
-        config = ScenarioCampaign.model_validate(
-            {
-                "id": view.id,
-                "name": view.name,
-                "mode": view.mode,
-                "api": view.api,
-                "queue": None if view.mode == "agentless" else view.queue_id,
-                "bandwidth_allocation": min(1.0, view.bandwidth_allocation or 1.0),
-                "dialing_capacity": view.dialing_capacity or 1.0,
-                "source_phone_number": view.source_phone_number,
-                "answering_machine_detection": view.amd_enabled,
-            }
-        )
+        config = config_from_api(view)
         runtime = self._add_runtime(config)
         runtime.running = view.state == "Running"
 
@@ -369,9 +356,16 @@ class Model:
         call.waiting = True
         self.waiting.setdefault(queue, deque()).append(call)
         self._waiting_n[queue] = self._waiting_n.get(queue, 0) + 1
-        limit = call.runtime.profile.patience()
-        threshold = call.runtime.config.predictive.connection_threshold
-        self.clock.call_in(min(limit, threshold), self._abandon, call)
+        runtime = call.runtime
+        limit = runtime.profile.patience()
+        predictive = runtime.config.predictive
+        # The threshold clock starts at the answer, or at the start or end of the
+        # customer's greeting (the v2 connectionStartPoint; the US TSR counts two
+        # seconds from the completed greeting).
+        deadline = predictive.connection_threshold + runtime.profile.threshold_offset(
+            predictive.connection_start_point
+        )
+        self.clock.call_in(min(limit, deadline), self._abandon, call)
 
     def _abandon(self, call: Call) -> None:
         if call.waiting:

@@ -71,6 +71,11 @@ class AbandonmentRule(Frozen):
 
     limit: Probability = 0.03
     window: PositiveDuration = 30 * DAY
+    abandoned_redial_gap: PositiveDuration | None = Field(
+        default=None,
+        description="After an abandoned call, how long before the number may be called"
+        " again without a guaranteed agent (UK Ofcom: 72h); null = not checked.",
+    )
 
 
 class Scenario(Frozen):

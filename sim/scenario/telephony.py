@@ -89,3 +89,13 @@ class CallDurations(Frozen):
     busy_signal: Distribution = Field(
         default=Fixed(value=5.0), description="Time to a busy or invalid-number outcome."
     )
+    greeting_start: Distribution | None = Field(
+        default=None,
+        description="Answer to the start of the customer's greeting ('Hello?'), where the"
+        " GREETING_START connection threshold starts; null = at the answer.",
+    )
+    greeting: Distribution | None = Field(
+        default=None,
+        description="Length of the customer's greeting; the GREETING_END connection"
+        " threshold starts at its end; null = no greeting (zero).",
+    )

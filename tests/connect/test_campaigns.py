@@ -214,3 +214,11 @@ def test_campaign_control_throttling_in_callers_clock() -> None:
     with pytest.raises(ServiceError):  # a clock going backwards refills nothing
         call(core, V1, "PauseCampaign", {"id": cid}, now=T0)
     call(core, V1, "PauseCampaign", {"id": cid}, now=T0 + 2.0)
+
+
+def test_v2_pacing_strategy_is_kept_whole() -> None:
+    core, _ = make_core()
+    cid = core.create_campaign(v2_create("predictive"), api="v2", now=T0)
+    c = core.campaign(cid)
+    assert (c.connection_start_point, c.connection_threshold_s) == ("GREETING_END", 2.0)
+    assert c.evaluation_window_s == 24 * 3600.0

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 
 from sim.analysis.stats import mean_ci
-from sim.scenario import ScenarioError, apply_overrides, parse_scenario, resolved_dict
+from sim.scenario import Scenario, ScenarioError, apply_overrides, parse_scenario, resolved_dict
+from sim.store import Store
 from tests.pacing.helpers import query, run, scenario, small
 
 
@@ -258,3 +260,115 @@ def test_a_redial_falling_after_the_horizon_does_not_keep_the_run_going() -> Non
     _, outcome = run(s)
     assert outcome.sim_end - outcome.sim_start == pytest.approx(620.0)  # 590 s + 30 s ring
     assert outcome.pending_at_end == 1
+
+
+@pytest.mark.parametrize(
+    ("start_point", "threshold_from_answer"),
+    [("CONNECTED_TO_SYSTEM", 2.0), ("GREETING_START", 3.0), ("GREETING_END", 5.0)],
+)
+def test_the_connection_threshold_counts_from_its_start_point(
+    start_point: str, threshold_from_answer: float
+) -> None:
+    """Greeting starts 1 s after the answer and lasts 2 s; the threshold is 2 s."""
+    s = apply_overrides(
+        small(
+            mode="predictive",
+            predictive={
+                "connection_threshold": "2s",
+                "pacing": "immediate",
+                "connection_start_point": start_point,
+            },
+        ),
+        {
+            "durations.greeting_start": "1s",
+            "durations.greeting": "2s",
+            "durations.patience": "1h",
+        },
+    )
+    store, outcome = run(s)
+    waits = [
+        w
+        for (w,) in query(
+            store,
+            "SELECT disconnect_timestamp - connected_to_system_timestamp FROM contacts"
+            " WHERE run_id = ? AND outcome = 'ABANDONED'",
+            outcome.run_id,
+        )
+    ]
+    assert len(waits) >= 20, "an unpaced dialer with 5 agents must abandon calls"
+    assert waits == pytest.approx([threshold_from_answer] * len(waits), abs=1e-6)
+
+
+def test_campaigns_created_through_the_api_dial_with_their_own_settings() -> None:
+    """A v2 predictive campaign's pacing strategy reaches the engine's dialer."""
+    from sim.connect import OutboundCore
+    from sim.engine.campaigns import config_from_api
+    from tests.connect.conftest import T0, make_core, v2_create
+
+    core, _ = make_core()
+    assert isinstance(core, OutboundCore)
+    request = v2_create("predictive", ringTimeout=20)
+    request["channelSubtypeConfig"]["telephony"]["outboundMode"]["predictive"]["pacingStrategies"][
+        0
+    ]["abandonmentRate"]["targetRate"] = 0.05
+    config = config_from_api(core.campaign(core.create_campaign(request, api="v2", now=T0)))
+    assert config.ring_timeout == 20.0
+    predictive = config.predictive
+    assert predictive.target_abandonment == 0.05
+    assert predictive.connection_start_point == "GREETING_END"
+    assert (predictive.connection_threshold, predictive.evaluation_window) == (2.0, 86400.0)
+
+
+def _redialing_predictive(gap: str | None, redial_on: list[str]) -> Scenario:
+    overrides: dict[str, Any] = {
+        "campaigns[0].redial": {"max_attempts": 3, "delay": "10m", "on": redial_on},
+    }
+    if gap is not None:
+        overrides["abandonment_rule.abandoned_redial_gap"] = gap
+    return apply_overrides(small(mode="predictive", predictive={"pacing": "immediate"}), overrides)
+
+
+def _early_redials_by_hand(store: Store, run_id: int, gap: float) -> int:
+    """Later calls to a number within ``gap`` of an abandoned call to it."""
+    rows = query(
+        store,
+        "SELECT count(*) FROM contacts later WHERE later.run_id = ? AND EXISTS ("
+        " SELECT 1 FROM contacts ab WHERE ab.run_id = later.run_id"
+        " AND ab.customer_endpoint = later.customer_endpoint AND ab.outcome = 'ABANDONED'"
+        " AND ab.disconnect_timestamp <= later.initiation_timestamp"
+        " AND ab.disconnect_timestamp > later.initiation_timestamp - ?)",
+        run_id,
+        gap,
+    )
+    return int(rows[0][0])
+
+
+def test_redials_of_abandoned_numbers_inside_the_uk_gap_are_counted() -> None:
+    from sim.analysis.summary import run_summary
+
+    store, outcome = run(_redialing_predictive("72h", ["ABANDONED"]))
+    summary = run_summary(store, outcome.run_id)
+    assert summary.abandoned_redial_gap_s == 72 * 3600.0
+    expected = _early_redials_by_hand(store, outcome.run_id, 72 * 3600.0)
+    assert expected > 0, "redialing abandoned calls after 10 minutes must break a 72h gap"
+    assert summary.abandoned_redialed_early == expected
+    assert summary.per_campaign["c"]["abandoned_redialed_early"] == expected
+
+
+def test_no_early_redials_without_redialing_abandoned_calls_or_without_the_rule() -> None:
+    from sim.analysis.summary import run_summary
+
+    store, outcome = run(_redialing_predictive("72h", ["NO_ANSWER"]))
+    assert run_summary(store, outcome.run_id).abandoned_redialed_early == 0
+    store, outcome = run(_redialing_predictive(None, ["ABANDONED"]))
+    summary = run_summary(store, outcome.run_id)
+    assert summary.abandoned_redialed_early is None and summary.abandoned_redial_gap_s is None
+
+
+def test_progressive_redials_have_an_agent_and_do_not_count() -> None:
+    from sim.analysis.redials import early_redials
+
+    store, outcome = run(_redialing_predictive("72h", ["ABANDONED"]))
+    scenario = {"campaigns": [{"id": "c", "mode": "progressive"}]}
+    with store.engine.connect() as conn:
+        assert early_redials(conn, outcome.run_id, 72 * 3600.0, scenario) == {"*": 0}
