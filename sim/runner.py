@@ -28,7 +28,7 @@ from sim.scenario import (
     resolved_dict,
 )
 from sim.store import EventWriter, Store
-from sim.store.background import BackgroundWriter
+from sim.store.background import BackgroundWriter, bulk_collector
 
 # A scenario expected to submit at least this many dial requests gets the
 # background writer under writer="auto": below it, the process start and the
@@ -128,10 +128,11 @@ def run_scenario(
     emitter = Emitter(sink)
     rng = random.Random(seed)
     try:
-        core = OutboundCore(core_config(scenario), rng, emitter)
-        model = Model(scenario, rng, emitter, core)
-        result = model.run(progress)
-        sink.close(result.sim_end)
+        with bulk_collector():
+            core = OutboundCore(core_config(scenario), rng, emitter)
+            model = Model(scenario, rng, emitter, core)
+            result = model.run(progress)
+            sink.close(result.sim_end)
     except Exception as error:  # any model failure is recorded, then re-raised
         outcome = _fail(store, run_id, sink, emitter, error, started, sim_start)
         raise RunFailed(outcome) from error

@@ -25,12 +25,13 @@ child is started with ``fork`` when the calling process has a single thread
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import queue
 import struct
 import threading
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -52,6 +53,26 @@ BULK_PRAGMAS = (
     "PRAGMA wal_autocheckpoint=10000",
     "PRAGMA temp_store=MEMORY",
 )
+
+
+# Python's cyclic collector, tuned for a bulk run: a young-generation pass
+# every 50,000 allocations instead of 700, and a full pass ten times rarer.
+# A run allocates millions of short-lived objects (events, payloads, API
+# models) while it holds a large long-lived heap (the buffered requests), so
+# the default thresholds spend a third of the run re-scanning that heap.
+# The engine makes few reference cycles; what it makes is still collected.
+BULK_GC_THRESHOLD = (50_000, 20, 100)
+
+
+@contextlib.contextmanager
+def bulk_collector() -> Iterator[None]:
+    """Within the block, run the cyclic collector at ``BULK_GC_THRESHOLD``."""
+    before = gc.get_threshold()
+    gc.set_threshold(*BULK_GC_THRESHOLD)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def _bulk_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -211,6 +232,7 @@ def _child_main(
     for end in parent_ends:
         end.close()  # else a dead parent would never look like EOF here
     store: Store | None = None
+    gc.set_threshold(*BULK_GC_THRESHOLD)  # this process only writes: see bulk_collector
     try:
         store = open_bulk_store(url)
         writer = EventWriter(store, run_id, interval_s, chunk_size=writer_chunk)
