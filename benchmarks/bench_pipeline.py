@@ -112,8 +112,11 @@ def child_full(workload: Workload, mode: str, db: str) -> dict[str, float]:
     scenario = parse_scenario(scenario_dict(workload, mode))
     store = Store(db)
     started = time.perf_counter()
+    cpu_started = time.process_time()
     outcome = run_scenario(scenario, store)
     elapsed = time.perf_counter() - started
+    sim_cpu = time.process_time() - cpu_started
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     with store.engine.connect() as conn:
         contacts = conn.exec_driver_sql("SELECT count(*) FROM contacts").scalar_one()
     return {
@@ -122,6 +125,8 @@ def child_full(workload: Workload, mode: str, db: str) -> dict[str, float]:
         "events": float(outcome.events),
         "sim_rss_mb": _peak_rss_mb(),
         "writer_rss_mb": _children_peak_rss_mb(),
+        "sim_cpu_s": sim_cpu,
+        "writer_cpu_s": children.ru_utime + children.ru_stime,
         # Both processes' peaks added: the pipeline's footprint, counted high
         # (pages the writer shares with the simulation after fork count twice).
         "rss_mb": _peak_rss_mb() + _children_peak_rss_mb(),
@@ -185,6 +190,10 @@ def main() -> None:
     print(
         f"{'':28s} simulation process peak {full['sim_rss_mb']:.0f} MB, "
         f"writer process peak {full['writer_rss_mb']:.0f} MB"
+    )
+    print(
+        f"{'':28s} simulation process CPU {full['sim_cpu_s']:.1f} s, "
+        f"writer process CPU {full['writer_cpu_s']:.1f} s"
     )
     ratio = (full["contacts"] / full["seconds"]) / (floor["contacts"] / floor["seconds"])
     if args.mode == "predictive":

@@ -33,7 +33,7 @@ from sqlalchemy import select
 from sim.analysis.erlang import erlang_b, erlang_c, erlang_c_mean_wait
 from sim.scenario import Exponential, Fixed, PoissonSource, Scenario, staffing_changes
 from sim.store import Store
-from sim.store.schema import events
+from sim.store.schema import events, events_of_types
 
 __all__ = [
     "LittleCheck",
@@ -203,7 +203,7 @@ def buffer_little(store: Store, run_id: int) -> LittleCheck:
     horizon_end = start + float(info.scenario["horizon"])
     query = (
         select(events.c.stream_id, events.c.type, events.c.time, events.c.payload)
-        .where(events.c.run_id == run_id, events.c.type.in_(_DR))
+        .where(events.c.run_id == run_id, events_of_types(*_DR))
         .order_by(events.c.position)
     )
     entered: dict[str, float] = {}

@@ -23,7 +23,7 @@ from matplotlib.ticker import FuncFormatter
 from sqlalchemy import select
 
 from sim.store import RunInfo, Store
-from sim.store.schema import ALL_CAMPAIGNS, events, interval_kpis
+from sim.store.schema import ALL_CAMPAIGNS, events, events_of_types, interval_kpis
 
 __all__ = ["DPI", "FIGSIZE", "run_figures", "sweep_figures", "write_plots", "write_sweep_plots"]
 
@@ -169,7 +169,7 @@ def _abandon_figure(info: RunInfo, df: Columns, tz: timezone) -> Figure:
 
 def _first_waits(store: Store, run_id: int) -> np.ndarray[Any, Any]:
     query = select(events.c.payload).where(
-        events.c.run_id == run_id, events.c.type == "DIAL_REQUEST_DIALED"
+        events.c.run_id == run_id, events_of_types("DIAL_REQUEST_DIALED")
     )
     with store.engine.connect() as conn:
         payloads = [orjson.loads(p) for (p,) in conn.execute(query)]

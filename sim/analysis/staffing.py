@@ -32,7 +32,7 @@ from sim.analysis.stats import CI, mean_ci
 from sim.scenario import Scenario, resolved_dict
 from sim.scenario.overrides import parse_path
 from sim.store import Store
-from sim.store.schema import events
+from sim.store.schema import events, events_of_types
 
 __all__ = ["MAX_AGENTS", "Probe", "StaffingResult", "find_staffing", "staffing_overrides"]
 
@@ -105,7 +105,7 @@ def _unfinished(store: Store, run_id: int) -> int:
     with store.engine.connect() as conn:
 
         def count(types: tuple[str, ...]) -> int:
-            query = select(func.count()).where(events.c.run_id == run_id, events.c.type.in_(types))
+            query = select(func.count()).where(events.c.run_id == run_id, events_of_types(*types))
             return int(conn.execute(query).scalar() or 0)
 
         return count(("DIAL_REQUEST_ACCEPTED",)) - count(_TERMINAL)

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, func, select
 from sim.analysis.redials import early_redials
 from sim.domain import LIVE_OUTCOMES, Outcome
 from sim.store import Store
-from sim.store.schema import ALL_CAMPAIGNS, contacts, events, interval_kpis
+from sim.store.schema import ALL_CAMPAIGNS, contacts, events, events_of_types, interval_kpis
 
 THROTTLED = "LimitExceededException"
 
@@ -94,11 +94,28 @@ def _outcome_figures(counts: dict[str, int], to_agent: int) -> dict[str, Any]:
     }
 
 
+_COUNTED_TYPES = (
+    "DIAL_REQUEST_ACCEPTED",
+    "DIAL_REQUEST_DIALED",
+    "DIAL_REQUEST_EXPIRED",
+    "DIAL_REQUEST_FAILED",
+)
+
+
 def _type_counts(conn: Connection, run_id: int) -> dict[str, int]:
-    query = (
-        select(events.c.type, func.count()).where(events.c.run_id == run_id).group_by(events.c.type)
-    )
-    return {t: n for t, n in conn.execute(query)}
+    """Events of the counted types (from the type index), and INITIATED (one
+    per ``contacts`` row)."""
+    counts = {
+        t: int(
+            conn.execute(
+                select(func.count()).where(events.c.run_id == run_id, events_of_types(t))
+            ).scalar_one()
+        )
+        for t in _COUNTED_TYPES
+    }
+    contacts_query = select(func.count()).where(contacts.c.run_id == run_id)
+    counts["INITIATED"] = int(conn.execute(contacts_query).scalar_one())
+    return counts
 
 
 def _outcomes(conn: Connection, run_id: int) -> dict[str, tuple[dict[str, int], int]]:
@@ -133,7 +150,7 @@ def _agent_time(conn: Connection, run_id: int) -> tuple[float | None, float | No
 
 def _payloads(conn: Connection, run_id: int, type_: str) -> Iterable[tuple[float, dict[str, Any]]]:
     query = select(events.c.time, events.c.payload).where(
-        events.c.run_id == run_id, events.c.type == type_
+        events.c.run_id == run_id, events_of_types(type_)
     )
     for t, payload in conn.execution_options(yield_per=20000).execute(query):
         yield t, orjson.loads(payload)
@@ -165,7 +182,7 @@ def _batch_put_contact(conn: Connection, run_id: int) -> tuple[int, int, int]:
 def _list_completion(conn: Connection, run_id: int) -> float | None:
     ended = ("DIAL_REQUEST_DIALED", "DIAL_REQUEST_EXPIRED", "DIAL_REQUEST_FAILED")
     query = select(func.max(events.c.time)).where(
-        events.c.run_id == run_id, events.c.type.in_(ended)
+        events.c.run_id == run_id, events_of_types(*ended)
     )
     value = conn.execute(query).scalar()
     return None if value is None else float(value)

@@ -31,27 +31,35 @@ def expire(request: DialRequest, time: float, reason: str) -> Event:
 class CampaignBuffer:
     """One campaign's waiting requests (FIFO) and its accepted client tokens."""
 
-    __slots__ = ("live", "queue", "tokens")
+    __slots__ = ("live", "queue", "token_order", "tokens")
 
     def __init__(self) -> None:
         self.queue: deque[DialRequest] = deque()
         self.live = 0  # requests in ``queue`` that are not done
-        # clientToken -> (dial request id, forget after); insertion = expiry order
+        # clientToken -> (dial request id, forget after), and the tokens in the
+        # order they are forgotten (retention is one constant, so that is the
+        # order they were remembered in).
         self.tokens: dict[str, tuple[str, float]] = {}
+        self.token_order: deque[tuple[float, str]] = deque()
 
     def token_id(self, token: str, now: float) -> str | None:
         """The request id accepted earlier under ``token``, if still remembered."""
         hit = self.tokens.get(token)
         return hit[0] if hit is not None and hit[1] > now else None
 
+    def remember_token(self, token: str, request_id: str, forget: float) -> None:
+        """Answer ``token`` with ``request_id`` until ``forget``."""
+        self.tokens[token] = (request_id, forget)
+        self.token_order.append((forget, token))
+
     def prune_tokens(self, now: float) -> None:
-        """Forget tokens past their retention (lazily, from the oldest)."""
-        tokens = self.tokens
-        while tokens:
-            first = next(iter(tokens))
-            if tokens[first][1] > now:
-                return
-            del tokens[first]
+        """Forget tokens past their retention, from the oldest: O(1) amortised."""
+        tokens, order = self.tokens, self.token_order
+        while order and order[0][0] <= now:
+            _, token = order.popleft()
+            entry = tokens.get(token)
+            if entry is not None and entry[1] <= now:  # not remembered again since
+                del tokens[token]
 
 
 class Buffers:

@@ -279,10 +279,10 @@ class OutboundCore:
         self._buffers.push(buf, intake.accepted)
         buf.prune_tokens(now)
         forget = now + self.config.idempotency_retention_s
-        tokens = buf.tokens
+        remember = buf.remember_token
         for r in intake.accepted:
             if r.client_token:
-                tokens[r.client_token] = (r.id, forget)
+                remember(r.client_token, r.id, forget)
 
     # -- typed helpers for the engine (no throttling, same events) -------------------
 

@@ -1,16 +1,19 @@
 """``BackgroundWriter``: an event sink whose SQLite work runs in another process.
 
-The simulation process only serialises each chunk of events with one
-``orjson.dumps`` call (about 0.25 us an event) and writes the bytes to a
-pipe; a writer process owns its own ``Store`` connection, an ``EventWriter``
-and its ``Projector``, and does the folding and the inserts. On two cores the
-simulation no longer waits for the database.
+The work of writing a run splits in two (``sim.store.writer``): making rows
+(stream numbers, payload JSON, the projection fold: ``RowMaker``) and
+inserting them (``RowWriter``). The simulation process makes the rows of
+each chunk of events and pickles them down a pipe; a writer process only
+inserts them, on its own connection, committing about ``writer_chunk``
+events' rows per transaction. On two cores the work is shared out so that
+neither process waits long for the other.
 
 Guarantees:
 
-- The log and projections are the ones the in-process ``EventWriter`` makes
-  (the same class writes them): orjson round-trips every JSON value and float
-  exactly, and the child re-serialises each payload as the inline writer does.
+- The log and projections are the ones the in-process ``EventWriter`` makes:
+  the same ``RowMaker`` makes the rows, from the same event objects.
+- Each transaction holds whole chunks: the log and the projection rows it
+  made final, so the log and its projections never disagree on disk.
 - Memory is bounded: the child holds at most ``queue_chunks`` received chunks;
   when it falls behind, the pipe fills and ``append`` blocks (backpressure), so
   a slow disk never piles chunks up in RAM.
@@ -27,21 +30,20 @@ from __future__ import annotations
 import contextlib
 import gc
 import multiprocessing
+import pickle
 import queue
-import struct
 import threading
 import traceback
 from collections.abc import Iterator, Sequence
 from multiprocessing.connection import Connection
 from typing import Any
 
-import orjson
-
 from sim.domain import Event
+from sim.store.projector import ProjectionRows
 from sim.store.store import Store, StoreError
-from sim.store.writer import EventWriter
+from sim.store.writer import RowBatch, RowMaker, RowWriter
 
-_CLOSE = b"C"  # tag of the close message: b"C" + sim_end as a little-endian double
+_CLOSE = b"C"  # the close message (a pickle never starts with it)
 _END = b""  # the reader thread's marker: the parent went away without closing
 
 # SQLite settings of the writer process's own connection, for a bulk load:
@@ -115,8 +117,10 @@ class BackgroundWriter:
         if store.name == ":memory:":
             raise StoreError("a background writer needs a database file, not :memory:")
         store.run(run_id)  # a clear error for a missing run, before forking
+        store.set_interval(run_id, interval_s)
         self._run_id = run_id
         self._chunk = chunk
+        self._maker = RowMaker(interval_s)
         self._buffer: list[Event] = []
         self._sent = 0
         self._state = "open"  # open | closed | broken
@@ -130,7 +134,6 @@ class BackgroundWriter:
             args=(
                 store.url,
                 run_id,
-                interval_s,
                 (writer_chunk, queue_chunks),
                 (data_read, result_write),
                 (self._data, self._result),
@@ -164,12 +167,12 @@ class BackgroundWriter:
         self._ship()
 
     def close(self, sim_end: float) -> int:
-        """Ship the rest, let the child end the projections; the events written."""
+        """Ship the rest with the projections ended at ``sim_end``; the events written."""
         self._check_open()
-        self._ship()
+        self._ship(sim_end)
         self._state = "closed"
         with contextlib.suppress(OSError):  # if the child is gone, its report says why
-            self._data.send_bytes(_CLOSE + struct.pack("<d", sim_end))
+            self._data.send_bytes(_CLOSE)
         written = self._report()
         self._process.join()
         return written
@@ -189,15 +192,21 @@ class BackgroundWriter:
         if self._state != "open":
             raise StoreError(f"run {self._run_id}: event writer is {self._state}")
 
-    def _ship(self) -> None:
+    def _ship(self, sim_end: float | None = None) -> None:
+        """Make the rows of the buffered events (all the rest at close) and send them."""
         buffer = self._buffer
-        if not buffer:
+        if not buffer and sim_end is None:
             return
         self._buffer = []
         if self._result.poll():  # the child only speaks early to report a failure
             self._report()
-        # NamedTuples are not JSON arrays to orjson; ``default=tuple`` makes them so.
-        message = orjson.dumps(buffer, default=tuple)
+        maker = self._maker
+        batch = maker.feed(buffer) if sim_end is None else maker.close(buffer, sim_end)
+        p = batch.projections
+        message = pickle.dumps(
+            (batch.events, batch.log, p.contacts, p.agent_intervals, p.interval_kpis),
+            protocol=pickle.HIGHEST_PROTOCOL,
+        )
         try:
             self._data.send_bytes(message)
         except OSError:
@@ -221,12 +230,11 @@ class BackgroundWriter:
 def _child_main(
     url: str,
     run_id: int,
-    interval_s: float,
     sizes: tuple[int, int],
     ends: tuple[Connection, Connection],
     parent_ends: tuple[Connection, Connection],
 ) -> None:
-    """The writer process: receive chunks, fold and insert them, report at the end."""
+    """The writer process: receive row batches, insert them, report at the end."""
     writer_chunk, queue_chunks = sizes
     data, result = ends
     for end in parent_ends:
@@ -235,21 +243,32 @@ def _child_main(
     gc.set_threshold(*BULK_GC_THRESHOLD)  # this process only writes: see bulk_collector
     try:
         store = open_bulk_store(url)
-        writer = EventWriter(store, run_id, interval_s, chunk_size=writer_chunk)
+        writer = RowWriter(store.engine, run_id)
         inbox: queue.Queue[bytes] = queue.Queue(maxsize=queue_chunks)
         # A reader thread keeps the pipe drained while the main thread is in
         # SQLite (which releases the GIL), so the parent rarely waits.
         threading.Thread(target=_read, args=(data, inbox), daemon=True).start()
-        loads = orjson.loads
+        pending = RowBatch()
+        written = 0
         while True:
             message = inbox.get()
-            if message[:1] == _CLOSE:
-                (sim_end,) = struct.unpack("<d", message[1:])
-                result.send(("ok", writer.close(sim_end)))
-                return
             if message == _END:
                 return  # the parent went away: what was committed stays
-            writer.append(loads(message))
+            if message != _CLOSE:
+                events, log, contacts, intervals, kpis = pickle.loads(message)
+                batch = RowBatch(events, log, ProjectionRows(contacts, intervals, kpis))
+                if pending.events or len(pending.projections):
+                    pending.extend(batch)
+                else:
+                    pending = batch
+                if pending.events < writer_chunk:
+                    continue
+            writer.write(pending)
+            written += pending.events
+            pending = RowBatch()
+            if message == _CLOSE:
+                result.send(("ok", written))
+                return
     except BaseException:  # everything is reported to the parent
         result.send(("error", traceback.format_exc()))
     finally:
@@ -265,5 +284,5 @@ def _read(data: Connection, inbox: queue.Queue[bytes]) -> None:
             inbox.put(_END)
             return
         inbox.put(message)
-        if message[:1] == _CLOSE:
+        if message == _CLOSE:
             return

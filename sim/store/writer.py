@@ -1,4 +1,8 @@
-"""``EventWriter``: the event sink that writes a run's log and projections.
+"""Writing a run: events -> rows (``RowMaker``) -> one transaction (``RowWriter``).
+
+The two halves are separate so they can run in different processes (the
+background writer makes rows in the simulation process and inserts them in
+a writer process); ``EventWriter`` runs both in one process.
 
 Events are buffered and written ``chunk_size`` at a time, each chunk in one
 transaction together with the projection rows it made final, so the log and
@@ -10,13 +14,14 @@ SQLAlchemy Core costs more than the insert itself.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import Connection
+from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from sim.domain import TERMINAL_TYPES, Event
+from sim.domain import TERMINAL_TYPES, Event, EventType
 from sim.store.projector import ProjectionRows, Projector, Row
 from sim.store.schema import agent_intervals, contacts, events, insert_sql, interval_kpis
 from sim.store.store import StoreError
@@ -24,9 +29,106 @@ from sim.store.store import StoreError
 if TYPE_CHECKING:
     from sim.store.store import Store
 
+# Event types as plain ``str`` (an ``EventType`` member hashes and compares as
+# its value), so log rows hold only builtins: cheap to pickle to a writer process.
+_PLAIN_TYPES: dict[str, str] = {t.value: t.value for t in EventType}
+
+
+@dataclass(slots=True)
+class RowBatch:
+    """The rows of ``events`` consecutive events: log rows and the projection
+    rows they made final (all without ``run_id``: the writer's SQL holds it)."""
+
+    events: int = 0
+    log: list[Row] = field(default_factory=list)
+    projections: ProjectionRows = field(default_factory=ProjectionRows)
+
+    def extend(self, other: RowBatch) -> None:
+        self.events += other.events
+        self.log.extend(other.log)
+        mine, theirs = self.projections, other.projections
+        mine.contacts.extend(theirs.contacts)
+        mine.agent_intervals.extend(theirs.agent_intervals)
+        mine.interval_kpis.extend(theirs.interval_kpis)
+
+
+class RowMaker:
+    """Events -> rows, pure (no database): numbers streams, serialises payloads,
+    folds the projections. Memory follows what is in flight, not the run."""
+
+    def __init__(self, interval_s: float) -> None:
+        self._projector = Projector(interval_s)
+        # stream_id -> stream_no for streams still open; closed ones are dropped
+        # (a terminal event ends them).
+        self._streams: dict[str, int] = {}
+        self._next_stream = 1
+
+    def feed(self, chunk: list[Event]) -> RowBatch:
+        """The rows of ``chunk`` (events in log order)."""
+        return RowBatch(len(chunk), self._log_rows(chunk), self._projector.feed(chunk))
+
+    def close(self, chunk: list[Event], sim_end: float) -> RowBatch:
+        """The rows of the last ``chunk`` and every projection row still open."""
+        batch = self.feed(chunk)
+        batch.extend(RowBatch(0, [], self._projector.close(sim_end)))
+        return batch
+
+    def _log_rows(self, chunk: list[Event]) -> list[Row]:
+        """The events table's rows for ``chunk``, numbering new streams as they appear."""
+        dumps = orjson.dumps
+        streams = self._streams
+        terminal = TERMINAL_TYPES
+        plain = _PLAIN_TYPES.get
+        rows: list[Row] = []
+        append = rows.append
+        for stream_id, version, type_, time, payload in chunk:
+            number = streams.get(stream_id)
+            if number is None:
+                number = streams[stream_id] = self._next_stream
+                self._next_stream += 1
+            if type_ in terminal:
+                del streams[stream_id]
+            type_ = plain(type_, type_)
+            append((number, stream_id, version, type_, time, dumps(payload).decode()))
+        return rows
+
+
+class RowWriter:
+    """Inserts ``RowBatch``es of one run, each in one transaction."""
+
+    def __init__(self, engine: Engine, run_id: int) -> None:
+        self._engine = engine
+        self._run_id = run_id
+        dialect = engine.dialect
+        self._named = dialect.paramstyle == "named"
+        self._sql = {t.name: insert_sql(t, dialect, run_id) for t in (events, *_PROJECTIONS)}
+
+    def write(self, batch: RowBatch) -> None:
+        """Insert the batch in one transaction; raise StoreError if it fails."""
+        run_id = self._run_id
+        p = batch.projections
+        tables = (p.contacts, p.agent_intervals, p.interval_kpis)
+        try:
+            with self._engine.begin() as conn:
+                self._insert(conn, events.name, batch.log)
+                for table, rows in zip(_PROJECTIONS, tables, strict=True):
+                    self._insert(conn, table.name, rows)
+        except DBAPIError as exc:
+            raise StoreError(
+                f"run {run_id}: writing {batch.events} events failed: {exc.orig}"
+            ) from exc
+
+    def _insert(self, conn: Any, table: str, rows: list[Row]) -> None:
+        if not rows:
+            return
+        params: list[Any] = rows
+        if self._named:
+            params = [{f"p{i}": v for i, v in enumerate(r)} for r in rows]
+        conn.exec_driver_sql(self._sql[table], params)
+
 
 class EventWriter:
-    """An ``EventSink`` appending one run's events to the store.
+    """An ``EventSink`` appending one run's events to the store, in this process.
 
     Memory holds at most one chunk of events plus the projector's in-flight
     state; ``close(sim_end)`` writes the rest. After a failed write the writer
@@ -40,20 +142,13 @@ class EventWriter:
             raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
         store.run(run_id)
         store.set_interval(run_id, interval_s)
-        self._engine = store.engine
         self._run_id = run_id
         self._chunk_size = chunk_size
-        self._projector = Projector(interval_s)
+        self._maker = RowMaker(interval_s)
+        self._writer = RowWriter(store.engine, run_id)
         self._buffer: list[Event] = []
         self._written = 0
-        # stream_id -> stream_no for streams still open; closed ones are dropped
-        # (a terminal event ends them), so memory follows what is in flight.
-        self._streams: dict[str, int] = {}
-        self._next_stream = 1
         self._state = "open"  # open | closed | broken
-        dialect = self._engine.dialect
-        self._named = dialect.paramstyle == "named"
-        self._sql = {t.name: insert_sql(t, dialect) for t in (events, *_PROJECTIONS)}
 
     @property
     def run_id(self) -> int:
@@ -76,18 +171,13 @@ class EventWriter:
         self._check_open()
         if self._buffer:
             chunk, self._buffer = self._buffer, []
-            self._write(chunk, self._projector.feed(chunk))
+            self._write(self._maker.feed(chunk))
 
     def close(self, sim_end: float) -> int:
         """Write everything left, end the projections at ``sim_end``; return events written."""
         self._check_open()
         chunk, self._buffer = self._buffer, []
-        rows = self._projector.feed(chunk)
-        final = self._projector.close(sim_end)
-        rows.contacts.extend(final.contacts)
-        rows.agent_intervals.extend(final.agent_intervals)
-        rows.interval_kpis = final.interval_kpis
-        self._write(chunk, rows)
+        self._write(self._maker.close(chunk, sim_end))
         self._state = "closed"
         return self._written
 
@@ -95,51 +185,13 @@ class EventWriter:
         if self._state != "open":
             raise StoreError(f"run {self._run_id}: event writer is {self._state}")
 
-    def _write(self, chunk: list[Event], rows: ProjectionRows) -> None:
-        run_id = self._run_id
-        log = self._log_rows(chunk)
+    def _write(self, batch: RowBatch) -> None:
         try:
-            with self._engine.begin() as conn:
-                self._insert(conn, events.name, log)
-                for table, table_rows in zip(_PROJECTIONS, _tables(rows), strict=True):
-                    self._insert(conn, table.name, [(run_id, *r) for r in table_rows])
-        except DBAPIError as exc:
+            self._writer.write(batch)
+        except StoreError:
             self._state = "broken"
-            raise StoreError(
-                f"run {run_id}: writing {len(chunk)} events failed: {exc.orig}"
-            ) from exc
-        self._written += len(chunk)
-
-    def _log_rows(self, chunk: list[Event]) -> list[Row]:
-        """The events table's rows for ``chunk``, numbering new streams as they appear."""
-        run_id = self._run_id
-        dumps = orjson.dumps
-        streams = self._streams
-        terminal = TERMINAL_TYPES
-        rows: list[Row] = []
-        append = rows.append
-        for stream_id, version, type_, time, payload in chunk:
-            number = streams.get(stream_id)
-            if number is None:
-                number = streams[stream_id] = self._next_stream
-                self._next_stream += 1
-            if type_ in terminal:
-                del streams[stream_id]
-            # Event type may be an EventType (a str subclass): the driver binds it as text.
-            append((run_id, number, stream_id, version, type_, time, dumps(payload).decode()))
-        return rows
-
-    def _insert(self, conn: Connection, table: str, rows: list[Row]) -> None:
-        if not rows:
-            return
-        params: list[Any] = rows
-        if self._named:
-            params = [{f"p{i}": v for i, v in enumerate(r)} for r in rows]
-        conn.exec_driver_sql(self._sql[table], params)
+            raise
+        self._written += batch.events
 
 
 _PROJECTIONS = (contacts, agent_intervals, interval_kpis)
-
-
-def _tables(rows: ProjectionRows) -> tuple[list[Row], list[Row], list[Row]]:
-    return rows.contacts, rows.agent_intervals, rows.interval_kpis

@@ -104,6 +104,25 @@ def test_idempotent_client_tokens() -> None:
     assert core.pending_count(cid) == 1
 
 
+def test_client_tokens_are_forgotten_after_the_retention() -> None:
+    core, _ = make_core(idempotency_retention_s=100)
+    cid = running(core)
+    far = T0 + 10_000
+    first = put_dial(core, cid, [dial_item(i, expires=far) for i in range(3)])
+    later = put_dial(core, cid, [dial_item(3, expires=far)], now=T0 + 60)
+    # t0..t2 are forgotten at T0 + 100, t3 at T0 + 160.
+    again = put_dial(core, cid, [dial_item(0, expires=far)], now=T0 + 101)
+    new_id = again["successfulRequests"][0]["id"]
+    assert new_id not in {r["id"] for r in first["successfulRequests"]}
+    assert core.pending_count(cid) == 5
+    replay = put_dial(core, cid, [dial_item(3, expires=far)], now=T0 + 159)
+    assert replay["successfulRequests"][0]["id"] == later["successfulRequests"][0]["id"]
+    # t0 was remembered again at T0 + 101: until T0 + 201, not T0 + 100.
+    same = put_dial(core, cid, [dial_item(0, expires=far)], now=T0 + 200)
+    assert same["successfulRequests"][0]["id"] == new_id
+    assert core.pending_count(cid) == 5
+
+
 def test_empty_client_token_is_not_deduplicated() -> None:
     core, _ = make_core()
     cid = running(core)
