@@ -8,6 +8,7 @@ replayed response cannot be mutated by whoever received the first one.
 from __future__ import annotations
 
 import hashlib
+from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -40,13 +41,16 @@ def request_digest(request: Mapping[str, Any]) -> bytes:
 class IdempotencyStore:
     """Tokens seen within ``retention_s``; expired ones are pruned lazily.
 
-    Records are kept in insertion order, which is expiry order as long as the
-    caller's clock does not go backwards, so pruning pops from the front.
+    Expiries are kept in a queue in recording order, which is expiry order as
+    long as the caller's clock does not go backwards, so pruning pops from its
+    front in O(1). (Popping the first key of a dict instead is O(deleted keys):
+    CPython leaves a tombstone per deleted entry until the dict is resized.)
     """
 
     def __init__(self, retention_s: float) -> None:
         self.retention_s = retention_s
         self._records: dict[str, _Record] = {}
+        self._expiries: deque[tuple[float, str]] = deque()
 
     def __len__(self) -> int:
         return len(self._records)
@@ -61,13 +65,14 @@ class IdempotencyStore:
     def record(self, token: str, digest: bytes, response: Mapping[str, Any], now: float) -> None:
         """Remember ``response`` for ``token`` until ``now + retention_s``."""
         self._prune(now)
-        self._records.pop(token, None)  # a re-used expired token moves to the back
-        self._records[token] = _Record(digest, orjson.dumps(response), now + self.retention_s)
+        expires = now + self.retention_s
+        self._records[token] = _Record(digest, orjson.dumps(response), expires)
+        self._expiries.append((expires, token))
 
     def _prune(self, now: float) -> None:
-        records = self._records
-        while records:
-            token = next(iter(records))
-            if records[token].expires > now:
-                return
-            del records[token]
+        records, expiries = self._records, self._expiries
+        while expiries and expiries[0][0] <= now:
+            _, token = expiries.popleft()
+            rec = records.get(token)
+            if rec is not None and rec.expires <= now:  # not recorded again since
+                del records[token]

@@ -277,7 +277,9 @@ class Projector:
         if amd is not None:
             st[C_AMD] = amd
         outcome = p.get("outcome")
-        st[C_OUTCOME] = outcome
+        # A plain str (the engine may pass an Outcome member), so rows hold
+        # builtins only and ship cheaply to a writer process.
+        st[C_OUTCOME] = outcome if outcome is None else str(outcome)
         slots = _OUTCOME_COUNTERS.get(outcome, ())  # type: ignore[arg-type]
         if slots:
             row = self._row(ev[3], st[C_CAMPAIGN])

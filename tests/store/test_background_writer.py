@@ -134,3 +134,13 @@ def test_auto_picks_the_process_writer_for_big_runs_on_files(tmp_path: Path) -> 
     assert choose_writer(big, Store(tmp_path / "c.db"), "inline") == "inline"
     with pytest.raises(ValueError, match="writer must be one of"):
         run_scenario(small, Store(tmp_path / "d.db"), writer="bogus")
+
+
+def test_row_batches_ship_as_marshal_or_else_pickle() -> None:
+    from sim.domain import Outcome
+    from sim.store.background import _decode, _encode
+
+    plain = (3, [(1, "s", 1, "INITIATED", 1.5, "{}")], [], [], [])
+    fancy = (1, [], [("c", Outcome.CONNECTED)], [], [])
+    assert _encode(plain)[:1] == b"M" and _decode(_encode(plain)) == plain
+    assert _encode(fancy)[:1] == b"P" and _decode(_encode(fancy)) == fancy
