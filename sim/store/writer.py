@@ -30,17 +30,21 @@ if TYPE_CHECKING:
     from sim.store.store import Store
 
 # Event types as plain ``str`` (an ``EventType`` member hashes and compares as
-# its value), so log rows hold only builtins: cheap to pickle to a writer process.
+# its value), so log columns hold only builtins: cheap to ship to a writer process.
 _PLAIN_TYPES: dict[str, str] = {t.value: t.value for t in EventType}
+
+# One chunk of the log, column-wise: stream ids, versions, types, times and
+# payload JSON texts. Stream numbers are added by the ``RowWriter``.
+LogColumns = tuple[Sequence[Any], Sequence[Any], Sequence[Any], Sequence[Any], Sequence[Any]]
 
 
 @dataclass(slots=True)
 class RowBatch:
-    """The rows of ``events`` consecutive events: log rows and the projection
-    rows they made final (all without ``run_id``: the writer's SQL holds it)."""
+    """What ``events`` consecutive events write: their log columns and the
+    projection rows they made final (without ``run_id``: the writer's SQL holds it)."""
 
     events: int = 0
-    log: list[Row] = field(default_factory=list)
+    log: list[LogColumns] = field(default_factory=list)
     projections: ProjectionRows = field(default_factory=ProjectionRows)
 
     def extend(self, other: RowBatch) -> None:
@@ -53,19 +57,16 @@ class RowBatch:
 
 
 class RowMaker:
-    """Events -> rows, pure (no database): numbers streams, serialises payloads,
-    folds the projections. Memory follows what is in flight, not the run."""
+    """Events -> log columns and projection rows, pure (no database): serialises
+    payloads and folds the projections. Memory follows what is in flight."""
 
     def __init__(self, interval_s: float) -> None:
         self._projector = Projector(interval_s)
-        # stream_id -> stream_no for streams still open; closed ones are dropped
-        # (a terminal event ends them).
-        self._streams: dict[str, int] = {}
-        self._next_stream = 1
 
     def feed(self, chunk: list[Event]) -> RowBatch:
         """The rows of ``chunk`` (events in log order)."""
-        return RowBatch(len(chunk), self._log_rows(chunk), self._projector.feed(chunk))
+        log = [_log_columns(chunk)] if chunk else []
+        return RowBatch(len(chunk), log, self._projector.feed(chunk))
 
     def close(self, chunk: list[Event], sim_end: float) -> RowBatch:
         """The rows of the last ``chunk`` and every projection row still open."""
@@ -73,31 +74,42 @@ class RowMaker:
         batch.extend(RowBatch(0, [], self._projector.close(sim_end)))
         return batch
 
-    def _log_rows(self, chunk: list[Event]) -> list[Row]:
-        """The events table's rows for ``chunk``, numbering new streams as they appear.
 
-        Column-wise: the payload JSON and plain types come from C-level
-        ``map``s; only the stream numbering is a Python loop.
-        """
-        if not chunk:
-            return []
-        ids, versions, types, times, payloads = zip(*chunk, strict=True)
-        plain_types = list(map(_PLAIN_TYPES.get, types, types))
-        payload_json = map(bytes.decode, map(orjson.dumps, payloads))
-        streams = self._streams
+def _log_columns(chunk: list[Event]) -> LogColumns:
+    """``chunk`` column-wise, with plain types and payload JSON: C-level maps only."""
+    ids, versions, types, times, payloads = zip(*chunk, strict=True)
+    plain_types = list(map(_PLAIN_TYPES.get, types, types))
+    payload_json = list(map(bytes.decode, map(orjson.dumps, payloads)))
+    return ids, versions, plain_types, times, payload_json
+
+
+class StreamNumbers:
+    """Numbers a run's streams 1, 2, ... in order of first appearance.
+
+    Only open streams are remembered: a terminal event ends its stream.
+    """
+
+    def __init__(self) -> None:
+        self._open: dict[str, int] = {}
+        self._next = 1
+
+    def rows(self, columns: LogColumns) -> list[Row]:
+        """The events table's rows (without run_id) of one chunk's log columns."""
+        ids, versions, types, times, payload_json = columns
+        streams = self._open
         get = streams.get
         terminal = TERMINAL_TYPES
         numbers: list[int] = []
         number_of = numbers.append
-        for stream_id, type_ in zip(ids, plain_types, strict=True):
+        for stream_id, type_ in zip(ids, types, strict=True):
             number = get(stream_id)
             if number is None:
-                number = streams[stream_id] = self._next_stream
-                self._next_stream += 1
+                number = streams[stream_id] = self._next
+                self._next += 1
             if type_ in terminal:
                 del streams[stream_id]
             number_of(number)
-        return list(zip(numbers, ids, versions, plain_types, times, payload_json, strict=True))
+        return list(zip(numbers, ids, versions, types, times, payload_json, strict=True))
 
 
 class RowWriter:
@@ -109,15 +121,19 @@ class RowWriter:
         dialect = engine.dialect
         self._named = dialect.paramstyle == "named"
         self._sql = {t.name: insert_sql(t, dialect, run_id) for t in (events, *_PROJECTIONS)}
+        self._streams = StreamNumbers()
 
     def write(self, batch: RowBatch) -> None:
         """Insert the batch in one transaction; raise StoreError if it fails."""
         run_id = self._run_id
         p = batch.projections
         tables = (p.contacts, p.agent_intervals, p.interval_kpis)
+        log: list[Row] = []
+        for columns in batch.log:
+            log.extend(self._streams.rows(columns))
         try:
             with self._engine.begin() as conn:
-                self._insert(conn, events.name, batch.log)
+                self._insert(conn, events.name, log)
                 for table, rows in zip(_PROJECTIONS, tables, strict=True):
                     self._insert(conn, table.name, rows)
         except DBAPIError as exc:
