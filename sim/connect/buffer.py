@@ -31,16 +31,19 @@ def expire(request: DialRequest, time: float, reason: str) -> Event:
 class CampaignBuffer:
     """One campaign's waiting requests (FIFO) and its accepted client tokens."""
 
-    __slots__ = ("live", "queue", "token_order", "tokens")
+    __slots__ = ("live", "queue", "token_forget", "token_order", "tokens")
 
     def __init__(self) -> None:
         self.queue: deque[DialRequest] = deque()
         self.live = 0  # requests in ``queue`` that are not done
-        # clientToken -> (dial request id, forget after), and the tokens in the
-        # order they are forgotten (retention is one constant, so that is the
-        # order they were remembered in).
+        # clientToken -> (dial request id, forget after), and the tokens with
+        # their forget times in the order they are forgotten (retention is one
+        # constant, so that is the order they were remembered in). Two deques
+        # of untracked objects rather than one of tuples: nothing for the
+        # cyclic collector to walk per remembered token.
         self.tokens: dict[str, tuple[str, float]] = {}
-        self.token_order: deque[tuple[float, str]] = deque()
+        self.token_order: deque[str] = deque()
+        self.token_forget: deque[float] = deque()
 
     def token_id(self, token: str, now: float) -> str | None:
         """The request id accepted earlier under ``token``, if still remembered."""
@@ -50,13 +53,15 @@ class CampaignBuffer:
     def remember_token(self, token: str, request_id: str, forget: float) -> None:
         """Answer ``token`` with ``request_id`` until ``forget``."""
         self.tokens[token] = (request_id, forget)
-        self.token_order.append((forget, token))
+        self.token_order.append(token)
+        self.token_forget.append(forget)
 
     def prune_tokens(self, now: float) -> None:
         """Forget tokens past their retention, from the oldest: O(1) amortised."""
-        tokens, order = self.tokens, self.token_order
-        while order and order[0][0] <= now:
-            _, token = order.popleft()
+        tokens, order, forget = self.tokens, self.token_order, self.token_forget
+        while forget and forget[0] <= now:
+            forget.popleft()
+            token = order.popleft()
             entry = tokens.get(token)
             if entry is not None and entry[1] <= now:  # not remembered again since
                 del tokens[token]
