@@ -12,13 +12,27 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import click
 
 from sim import __version__
 
 BAD_INPUT = 2
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+RUN_OPTION = click.option(
+    "--run", "run_id", type=int, default=None, help="Run id (default: latest)."
+)
+
+
+def sweep_option(help_text: str) -> Callable[[F], F]:
+    """``--sweep [ID]``: a sweep id, or the latest sweep when given alone ("")."""
+    return click.option(
+        "--sweep", "sweep_id", is_flag=False, flag_value="", default=None, help=help_text
+    )
+
 
 FORMAT_OPTION = click.option(
     "--format",
@@ -192,15 +206,8 @@ def schema() -> None:
 
 @main.command()
 @click.argument("db", type=click.Path(dir_okay=False))
-@click.option("--run", "run_id", type=int, default=None, help="Run id (default: latest).")
-@click.option(
-    "--sweep",
-    "sweep_id",
-    is_flag=False,
-    flag_value="",
-    default=None,
-    help="Report a sweep (default: the latest): KPIs with CIs per point.",
-)
+@RUN_OPTION
+@sweep_option("Report a sweep (default: the latest): KPIs with CIs per point.")
 @click.option("--warmup", default="0s", show_default=True, help="Warm-up to discard (sweeps).")
 @FORMAT_OPTION
 def report(db: str, run_id: int | None, sweep_id: str | None, warmup: str, fmt: str) -> None:
@@ -254,7 +261,7 @@ def _sweep_report(store: Any, sweep_id: str, warmup: float, fmt: str) -> None:
 
 @main.command()
 @click.argument("db", type=click.Path(dir_okay=False))
-@click.option("--run", "run_id", type=int, default=None, help="Run id (default: latest).")
+@RUN_OPTION
 def replay(db: str, run_id: int | None) -> None:
     """Rebuild every projection of a run from its events and compare (exit 1 if different)."""
     from sim.store import StoreError
@@ -329,15 +336,8 @@ def serve(
 
 @main.command()
 @click.argument("db", type=click.Path(dir_okay=False))
-@click.option("--run", "run_id", type=int, default=None, help="Run id (default: latest).")
-@click.option(
-    "--sweep",
-    "sweep_id",
-    is_flag=False,
-    flag_value="",
-    default=None,
-    help="Plot a sweep's capacity curves (default: the latest sweep).",
-)
+@RUN_OPTION
+@sweep_option("Plot a sweep's capacity curves (default: the latest sweep).")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Output folder.")
 def plot(db: str, run_id: int | None, sweep_id: str | None, out: str) -> None:
     """Write PNG figures of a run (or a sweep's capacity curves) in DB to --out."""
