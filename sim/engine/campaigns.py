@@ -2,7 +2,8 @@
 
 The scenario describes a campaign in planner's terms; the core knows it by
 its API shape. ``create_request`` translates the first into the second, so
-the engine creates campaigns exactly as a client of the real API would.
+the engine creates campaigns exactly as a client of the real API would;
+``config_from_api`` goes the other way for a campaign a client created.
 """
 
 from __future__ import annotations
