@@ -365,14 +365,8 @@ class Projector:
         p = ev[4]
         agents = self._agents
         span = agents.get(agent_id)
-        if span is not None:  # _emit_span, inlined: 2.7 of these per contact
-            state, start, contact_id, version = span
-            self._span_seq += 1
-            self._out.agent_intervals.append(
-                (agent_id, version, self._span_seq, state, start, t, contact_id)
-            )
-            if state != _OFFLINE:
-                self._add_agent_time(_STATE_SLOT.get(state), start, t)
+        if span is not None:
+            self._emit_span(agent_id, span[0], span[1], t, span[2], span[3])
         agents[agent_id] = (str(p.get("state")), t, p.get("contact_id"), ev[1])
 
     def _emit_span(
