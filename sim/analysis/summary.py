@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import orjson
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, and_, case, func, or_, select
 
 from sim.analysis.redials import early_redials
 from sim.domain import LIVE_OUTCOMES, Outcome
@@ -48,11 +48,16 @@ class RunSummary:
     connected_to_agent: int
     abandoned: int
     abandonment_rate: float | None
+    abandoned_connect: int
+    abandonment_rate_connect: float | None
     amd_hangups: int
+    expired_contacts: int
     agent_occupancy: float | None
     agent_utilisation: float | None
     wait_to_dial_mean_s: float | None
     wait_to_dial_p90_s: float | None
+    creation_to_dial_mean_s: float | None
+    creation_to_dial_p90_s: float | None
     dials_per_hour: float | None
     list_completion_s: float | None
     batch_put_contact_calls: int
@@ -66,6 +71,7 @@ class RunSummary:
     abandonment_limit_exceeded: bool | None = None
     abandoned_redial_gap_s: float | None = None
     abandoned_redialed_early: int | None = None
+    amd_statuses: dict[str, int] = field(default_factory=dict)
     per_campaign: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -77,20 +83,42 @@ def _ratio(num: float, den: float) -> float | None:
     return num / den if den else None
 
 
-def _outcome_figures(counts: dict[str, int], to_agent: int) -> dict[str, Any]:
-    """Answer and abandon figures from outcome counts (shared by totals and campaigns)."""
-    live = sum(n for o, n in counts.items() if o in LIVE_OUTCOMES)
-    abandoned = counts.get(Outcome.ABANDONED, 0)
-    answered_live = counts.get(Outcome.CONNECTED, 0) + abandoned
+@dataclass
+class _Tally:
+    """One campaign's contacts, tallied (see ``_tallies``)."""
+
+    outcomes: dict[str, int] = field(default_factory=dict)
+    to_agent: int = 0
+    live: int = 0  # a person answered, in a campaign with agents
+    abandoned: int = 0  # of those: not connected in time, or hung up on by AMD
+    visible: int = 0  # answered and counted live by Connect (HUMAN_ANSWERED / AMD off)
+    visible_abandoned: int = 0  # of those: not connected to an agent in time
+    expired: int = 0  # never dialed (disconnect reason EXPIRED)
+    amd: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: _Tally) -> None:
+        for mine, theirs in ((self.outcomes, other.outcomes), (self.amd, other.amd)):
+            for key, n in theirs.items():
+                mine[key] = mine.get(key, 0) + n
+        for name in ("to_agent", "live", "abandoned", "visible", "visible_abandoned", "expired"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def _outcome_figures(t: _Tally) -> dict[str, Any]:
+    """Answer and abandon figures of a tally (shared by totals and campaigns)."""
+    counts = t.outcomes
     return {
-        "live_answers": live,
+        "live_answers": sum(n for o, n in counts.items() if o in LIVE_OUTCOMES),
         "voicemail": counts.get(Outcome.VOICEMAIL, 0),
         "no_answer": counts.get(Outcome.NO_ANSWER, 0),
         "busy_or_invalid": counts.get(Outcome.BUSY, 0) + counts.get(Outcome.INVALID_NUMBER, 0),
-        "connected_to_agent": to_agent,
-        "abandoned": abandoned,
-        "abandonment_rate": _ratio(abandoned, answered_live),
+        "connected_to_agent": t.to_agent,
+        "abandoned": t.abandoned,
+        "abandonment_rate": _ratio(t.abandoned, t.live),
+        "abandoned_connect": t.visible_abandoned,
+        "abandonment_rate_connect": _ratio(t.visible_abandoned, t.visible),
         "amd_hangups": counts.get(Outcome.AMD_HANGUP, 0),
+        "expired_contacts": t.expired,
     }
 
 
@@ -118,25 +146,71 @@ def _type_counts(conn: Connection, run_id: int) -> dict[str, int]:
     return counts
 
 
-def _outcomes(conn: Connection, run_id: int) -> dict[str, tuple[dict[str, int], int]]:
-    """campaign -> (outcome counts, contacts that reached an agent)."""
+# Statuses under which Connect counts an answered contact as a live customer.
+_VISIBLE_STATUSES = ("HUMAN_ANSWERED", "AMD_DISABLED")
+
+
+def _tallies(conn: Connection, run_id: int) -> dict[str, _Tally]:
+    """campaign -> its contacts tallied by outcome, AMD status and abandonment.
+
+    The regulatory view counts every person who answered a campaign with
+    agents; abandoned are those not connected to an agent within the
+    threshold, and those hung up on because AMD took them for a machine. The
+    Connect view counts the answered contacts AMD classified HUMAN_ANSWERED
+    (all answered ones with AMD off); abandoned are those not connected in time.
+    """
+    c = contacts.c
+    with_agents = c.queue_id.is_not(None)
+    visible = and_(
+        with_agents,
+        c.connected_to_system_timestamp.is_not(None),
+        c.answering_machine_detection_status.in_(_VISIBLE_STATUSES),
+    )
+    live = and_(with_agents, c.live_person.is_(True))
+    late = or_(c.abandoned.is_(True), c.outcome == Outcome.AMD_HANGUP.value)
     query = (
         select(
-            contacts.c.campaign_id,
-            contacts.c.outcome,
+            c.campaign_id,
+            c.outcome,
+            c.answering_machine_detection_status,
             func.count(),
-            func.count(contacts.c.connected_to_agent_timestamp),
+            func.count(c.connected_to_agent_timestamp),
+            func.sum(case((live, 1), else_=0)),
+            func.sum(case((and_(live, late), 1), else_=0)),
+            func.sum(case((visible, 1), else_=0)),
+            func.sum(case((and_(visible, c.abandoned.is_(True)), 1), else_=0)),
+            func.sum(case((c.disconnect_reason == "EXPIRED", 1), else_=0)),
         )
-        .where(contacts.c.run_id == run_id)
-        .group_by(contacts.c.campaign_id, contacts.c.outcome)
+        .where(c.run_id == run_id)
+        .group_by(c.campaign_id, c.outcome, c.answering_machine_detection_status)
     )
-    out: dict[str, tuple[dict[str, int], int]] = {}
-    for campaign, outcome, n, to_agent in conn.execute(query):
-        counts, agent = out.get(campaign or "", ({}, 0))
+    out: dict[str, _Tally] = {}
+    for campaign, outcome, amd, n, to_agent, lv, ab, vis, vis_ab, exp in conn.execute(query):
+        t = out.setdefault(campaign or "", _Tally())
         if outcome is not None:
-            counts[outcome] = counts.get(outcome, 0) + n
-        out[campaign or ""] = (counts, agent + to_agent)
+            t.outcomes[outcome] = t.outcomes.get(outcome, 0) + n
+        if amd is not None:
+            t.amd[amd] = t.amd.get(amd, 0) + n
+        t.to_agent += to_agent
+        t.live += int(lv or 0)
+        t.abandoned += int(ab or 0)
+        t.visible += int(vis or 0)
+        t.visible_abandoned += int(vis_ab or 0)
+        t.expired += int(exp or 0)
     return out
+
+
+def _creation_waits(conn: Connection, run_id: int) -> tuple[float | None, float | None]:
+    """(mean, p90) seconds from a contact's creation to its dial, over dialed contacts."""
+    c = contacts.c
+    query = select(c.initiation_timestamp - c.created_timestamp).where(
+        c.run_id == run_id, c.attempt.is_not(None), c.created_timestamp.is_not(None)
+    )
+    waits = array("d", (float(w) for (w,) in conn.execute(query) if w is not None))
+    if not waits:
+        return None, None
+    values = np.frombuffer(waits, dtype=np.float64)
+    return float(values.mean()), float(np.percentile(values, 90))
 
 
 def _agent_time(conn: Connection, run_id: int) -> tuple[float | None, float | None]:
@@ -157,12 +231,12 @@ def _payloads(conn: Connection, run_id: int, type_: str) -> Iterable[tuple[float
 
 
 def _dial_waits(conn: Connection, run_id: int) -> tuple[float | None, float | None, float | None]:
-    """(mean wait, p90 wait) of first attempts, and the time of the last dial."""
+    """(mean wait, p90 wait) from acceptance to dial, and the time of the last dial."""
     waits = array("d")
     last: float | None = None
     for t, p in _payloads(conn, run_id, "DIAL_REQUEST_DIALED"):
         last = t if last is None or t > last else last
-        if p.get("attempt") == 1 and p.get("waited_s") is not None:
+        if p.get("waited_s") is not None:
             waits.append(float(p["waited_s"]))
     if not waits:
         return None, None, last
@@ -189,7 +263,7 @@ def _list_completion(conn: Connection, run_id: int) -> float | None:
 
 
 def _per_campaign(
-    conn: Connection, run_id: int, outcomes: dict[str, tuple[dict[str, int], int]]
+    conn: Connection, run_id: int, tallies: dict[str, _Tally]
 ) -> dict[str, dict[str, Any]]:
     k = interval_kpis.c
     query = (
@@ -207,7 +281,7 @@ def _per_campaign(
     )
     out: dict[str, dict[str, Any]] = {}
     for campaign, accepted, rejected, expired, failed, dials in conn.execute(query):
-        counts, to_agent = outcomes.get(campaign, ({}, 0))
+        tally = tallies.get(campaign, _Tally())
         out[campaign] = {
             "dial_requests_received": int(accepted + rejected),
             "dial_requests_accepted": int(accepted),
@@ -215,7 +289,8 @@ def _per_campaign(
             "dial_requests_expired": int(expired),
             "dial_requests_failed": int(failed),
             "dials": int(dials),
-            **_outcome_figures(counts, to_agent),
+            **_outcome_figures(tally),
+            "amd_statuses": dict(sorted(tally.amd.items())),
         }
     return out
 
@@ -262,19 +337,20 @@ def worst_window_rate(times: np.ndarray, abandoned: np.ndarray, window: float) -
 
 
 def _abandonment_windows(conn: Connection, run_id: int, window: float) -> dict[str, float | None]:
-    """campaign -> worst rolling-window abandonment rate (and '*' over all campaigns)."""
+    """campaign -> worst rolling-window regulatory abandonment rate (and '*' over all)."""
     c = contacts.c
+    late = or_(c.abandoned.is_(True), c.outcome == Outcome.AMD_HANGUP.value)
     query = (
-        select(c.campaign_id, c.disconnect_timestamp, c.outcome)
-        .where(c.run_id == run_id, c.outcome.in_((Outcome.CONNECTED, Outcome.ABANDONED)))
+        select(c.campaign_id, c.disconnect_timestamp, case((late, 1), else_=0))
+        .where(c.run_id == run_id, c.queue_id.is_not(None), c.live_person.is_(True))
         .order_by(c.disconnect_timestamp)
     )
     by_campaign: dict[str, tuple[array[float], array[int]]] = {}
-    for campaign, t, outcome in conn.execute(query):
+    for campaign, t, abandoned in conn.execute(query):
         for key in (campaign or "", "*"):
             times, flags = by_campaign.setdefault(key, (array("d"), array("b")))
             times.append(float(t))
-            flags.append(1 if outcome == Outcome.ABANDONED else 0)
+            flags.append(int(abandoned))
     return {
         key: worst_window_rate(
             np.frombuffer(times, dtype=np.float64), np.frombuffer(flags, dtype=np.int8), window
@@ -289,12 +365,13 @@ def run_summary(store: Store, run_id: int | None = None) -> RunSummary:
     rid = info.id
     with store.engine.connect() as conn:
         types = _type_counts(conn, rid)
-        outcomes = _outcomes(conn, rid)
+        tallies = _tallies(conn, rid)
         occupancy, utilisation = _agent_time(conn, rid)
         wait_mean, wait_p90, last_dial = _dial_waits(conn, rid)
+        created_mean, created_p90 = _creation_waits(conn, rid)
         calls, throttled, retries = _batch_put_contact(conn, rid)
         list_end = _list_completion(conn, rid)
-        per_campaign = _per_campaign(conn, rid, outcomes)
+        per_campaign = _per_campaign(conn, rid, tallies)
         refused = _distinct_rejections(conn, rid)
         rule = info.scenario.get("abandonment_rule") or {}
         limit = rule.get("limit")
@@ -310,11 +387,9 @@ def run_summary(store: Store, run_id: int | None = None) -> RunSummary:
         figures["abandonment_worst_window"] = worst.get(campaign)
         figures["abandonment_limit_exceeded"] = _exceeded(worst.get(campaign), limit)
         figures["abandoned_redialed_early"] = None if early is None else early.get(campaign, 0)
-    all_counts: dict[str, int] = {}
-    for counts, _ in outcomes.values():
-        for o, n in counts.items():
-            all_counts[o] = all_counts.get(o, 0) + n
-    to_agent = sum(a for _, a in outcomes.values())
+    total = _Tally()
+    for tally in tallies.values():
+        total.add(tally)
     dials = types.get("DIAL_REQUEST_DIALED", 0)
     dial_hours = None if last_dial is None else (last_dial - info.sim_start) / 3600.0
     accepted = types.get("DIAL_REQUEST_ACCEPTED", 0)
@@ -331,11 +406,13 @@ def run_summary(store: Store, run_id: int | None = None) -> RunSummary:
         dial_requests_failed=types.get("DIAL_REQUEST_FAILED", 0),
         contacts_created=types.get("INITIATED", 0),
         dials=dials,
-        **_outcome_figures(all_counts, to_agent),
+        **_outcome_figures(total),
         agent_occupancy=occupancy,
         agent_utilisation=utilisation,
         wait_to_dial_mean_s=wait_mean,
         wait_to_dial_p90_s=wait_p90,
+        creation_to_dial_mean_s=created_mean,
+        creation_to_dial_p90_s=created_p90,
         dials_per_hour=_ratio(dials, dial_hours) if dial_hours else None,
         list_completion_s=None if list_end is None else list_end - info.sim_start,
         batch_put_contact_calls=calls,
@@ -349,6 +426,7 @@ def run_summary(store: Store, run_id: int | None = None) -> RunSummary:
         abandonment_limit_exceeded=_exceeded(worst.get("*"), limit),
         abandoned_redial_gap_s=gap,
         abandoned_redialed_early=None if early is None else early["*"],
+        amd_statuses=dict(sorted(total.amd.items())),
         per_campaign=per_campaign,
     )
 
@@ -363,6 +441,7 @@ def _exceeded(rate: float | None, limit: float | None) -> bool | None:
 
 _PERCENT = {
     "abandonment_rate",
+    "abandonment_rate_connect",
     "agent_occupancy",
     "agent_utilisation",
     "abandonment_limit",
@@ -374,13 +453,14 @@ _CAMPAIGN_COLUMNS = (
     ("connected_to_agent", "to agent"),
     ("abandoned", "abandoned"),
     ("abandonment_rate", "abandon %"),
+    ("abandonment_rate_connect", "connect %"),
     ("abandonment_worst_window", "worst window"),
     ("abandonment_limit_exceeded", "over limit"),
     ("abandoned_redialed_early", "early redials"),
     ("voicemail", "voicemail"),
     ("no_answer", "no answer"),
     ("busy_or_invalid", "busy/inv"),
-    ("dial_requests_expired", "expired"),
+    ("expired_contacts", "expired"),
 )
 
 
@@ -400,10 +480,16 @@ def format_table(summary: RunSummary) -> str:
     """A readable, aligned text table of the summary (and one line per campaign)."""
     values = summary.as_dict()
     per_campaign = values.pop("per_campaign")
+    amd = values.pop("amd_statuses")
     width = max(len(k) for k in values)
     cells = {k: _fmt(k, v) for k, v in values.items()}
     vwidth = max(len(c) for c in cells.values())
     lines = [f"{k:<{width}}  {c:>{vwidth}}" for k, c in cells.items()]
+    if amd:
+        lines.append("")
+        lines.append("AMD status (contacts)")
+        swidth = max(len(k) for k in amd)
+        lines += [f"  {k:<{swidth}}  {n:>10,}" for k, n in amd.items()]
     if per_campaign:
         heads = ["campaign", *(h for _, h in _CAMPAIGN_COLUMNS)]
         rows = [

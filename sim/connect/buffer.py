@@ -1,41 +1,87 @@
-"""Dial-request buffers: a FIFO per campaign plus one expiry heap for all.
+"""Campaign buffers: accepted dial requests and the contacts created for them.
 
-No per-request timers exist. Each buffered request sits in its campaign's
-deque and has an entry ``(expiration, seq, request)`` in a shared heap; an
-entry whose request is ``done`` (taken, expired) is skipped when met (lazy
-deletion), and both structures are compacted when stale entries outnumber
-live ones, so every operation is O(log n) amortised.
+A request lives in its campaign's buffer from acceptance to its dial (or its
+end), in three stages, all counted against the buffer limit:
+
+1. *arriving*: accepted, waiting for the campaign to create its contact
+   (a FIFO of ``DialRequest``);
+2. *ingesting*: in a BatchPutContact call of the campaign (counted only);
+3. *waiting*: its contact exists (INITIATED) and waits to be dialed, in the
+   campaign's compact ``ContactQueue``.
+
+No per-request timers exist: the earliest expiration of every campaign's
+waiting contacts is known in O(log runs), and a sweep ends what is due.
+A contact that expires, or whose campaign stops, ends with the disconnect
+reason EXPIRED: DISCONNECTED and COMPLETED on its stream, then
+DIAL_REQUEST_EXPIRED on its request's.
 """
 
 from __future__ import annotations
 
-import heapq
 from collections import deque
-from itertools import count
+from collections.abc import Iterable
 
-from sim.domain import DialRequest, Event
+from sim.connect.waiting import ContactQueue
+from sim.domain import DialRequest, Event, EventType, Outcome, WaitingContact
+from sim.domain.events import Completed, DialRequestExpired, Disconnected, new_event
 
-EXPIRED = "DIAL_REQUEST_EXPIRED"
 REASON_EXPIRED = "expired"
 REASON_STOPPED = "campaign_stopped"
+AMD_NOT_APPLICABLE = "AMD_NOT_APPLICABLE"  # AMD on, but the contact never rang
+AMD_DISABLED = "AMD_DISABLED"
 
 
 def expire(request: DialRequest, time: float, reason: str) -> Event:
-    """End ``request`` (done) with its DIAL_REQUEST_EXPIRED event."""
+    """End an arriving ``request`` (done, no contact yet) with DIAL_REQUEST_EXPIRED."""
     request.done = True
     request.version += 1
-    payload = {"campaign_id": request.campaign_id, "reason": reason}
-    return Event(request.id, request.version, EXPIRED, time, payload)
+    payload: DialRequestExpired = {"campaign_id": request.campaign_id, "reason": reason}
+    return new_event(
+        Event, (request.id, request.version, EventType.DIAL_REQUEST_EXPIRED, time, payload)
+    )
+
+
+def contact_expired(
+    contact: WaitingContact, time: float, reason: str, amd_default: bool
+) -> list[Event]:
+    """The events ending a waiting contact that was never dialed (EXPIRED)."""
+    amd = contact.amd_enabled if contact.amd_enabled is not None else amd_default
+    ended: Disconnected = {
+        "disconnect_reason": "EXPIRED",
+        "amd_status": AMD_NOT_APPLICABLE if amd else AMD_DISABLED,
+        "outcome": Outcome.EXPIRED.value,
+        "live_person": None,
+    }
+    completed: Completed = {"after_contact_work_s": 0.0}
+    request: DialRequestExpired = {"campaign_id": contact.campaign_id, "reason": reason}
+    cid = contact.contact_id
+    return [
+        new_event(Event, (cid, 2, EventType.DISCONNECTED, time, ended)),
+        new_event(Event, (cid, 3, EventType.COMPLETED, time, completed)),
+        new_event(Event, (contact.request_id, 2, EventType.DIAL_REQUEST_EXPIRED, time, request)),
+    ]
 
 
 class CampaignBuffer:
-    """One campaign's waiting requests (FIFO) and its accepted client tokens."""
+    """One campaign's pending requests and contacts, and its accepted client tokens."""
 
-    __slots__ = ("live", "queue", "token_forget", "token_order", "tokens")
+    __slots__ = (
+        "amd_default",
+        "arriving",
+        "campaign_id",
+        "ingesting",
+        "token_forget",
+        "token_order",
+        "tokens",
+        "waiting",
+    )
 
-    def __init__(self) -> None:
-        self.queue: deque[DialRequest] = deque()
-        self.live = 0  # requests in ``queue`` that are not done
+    def __init__(self, campaign_id: str, amd_default: bool) -> None:
+        self.campaign_id = campaign_id
+        self.amd_default = amd_default  # the campaign's AMD, for requests that keep it
+        self.arriving: deque[DialRequest] = deque()
+        self.ingesting = 0
+        self.waiting = ContactQueue(campaign_id)
         # clientToken -> (dial request id, forget after), and the tokens with
         # their forget times in the order they are forgotten (retention is one
         # constant, so that is the order they were remembered in). Two deques
@@ -45,10 +91,10 @@ class CampaignBuffer:
         self.token_order: deque[str] = deque()
         self.token_forget: deque[float] = deque()
 
-    def token_id(self, token: str, now: float) -> str | None:
-        """The request id accepted earlier under ``token``, if still remembered."""
-        hit = self.tokens.get(token)
-        return hit[0] if hit is not None and hit[1] > now else None
+    @property
+    def pending(self) -> int:
+        """Requests accepted and not yet dialed or ended, at every stage."""
+        return len(self.arriving) + self.ingesting + len(self.waiting)
 
     def remember_token(self, token: str, request_id: str, forget: float) -> None:
         """Answer ``token`` with ``request_id`` until ``forget``."""
@@ -66,106 +112,96 @@ class CampaignBuffer:
             if entry is not None and entry[1] <= now:  # not remembered again since
                 del tokens[token]
 
+    # -- arriving ---------------------------------------------------------------
+
+    def arrive(self, requests: Iterable[DialRequest]) -> None:
+        self.arriving.extend(requests)
+
+    def take_arriving(self, n: int, now: float) -> tuple[list[DialRequest], list[Event]]:
+        """Up to ``n`` arriving requests, FIFO, now ingesting; expired ones end."""
+        taken: list[DialRequest] = []
+        events: list[Event] = []
+        arriving = self.arriving
+        while arriving and len(taken) < n:
+            request = arriving.popleft()
+            if request.expiration <= now:
+                events.append(expire(request, request.expiration, REASON_EXPIRED))
+            else:
+                request.done = True  # out of the buffer: in a BatchPutContact call
+                taken.append(request)
+        self.ingesting += len(taken)
+        return taken, events
+
+    # -- waiting ----------------------------------------------------------------
+
+    def created(
+        self, contacts: Iterable[tuple[DialRequest, str]], now: float, accepting: bool
+    ) -> list[Event]:
+        """Contacts were created for ingesting requests: they wait, or end at once
+        (EXPIRED) if the campaign stopped meanwhile."""
+        events: list[Event] = []
+        for request, contact_id in contacts:
+            self.ingesting -= 1
+            self.waiting.push(request, contact_id, now)
+        if not accepting:
+            events = self.drain(now, REASON_STOPPED)
+        return events
+
+    def take_waiting(self, n: int, now: float) -> tuple[list[WaitingContact], list[Event]]:
+        """Up to ``n`` waiting contacts, FIFO, to dial now; expired ones end."""
+        taken: list[WaitingContact] = []
+        events: list[Event] = []
+        waiting = self.waiting
+        while len(taken) < n:
+            contact = waiting.pop()
+            if contact is None:
+                break
+            if contact.expiration <= now:
+                events += contact_expired(
+                    contact, contact.expiration, REASON_EXPIRED, self.amd_default
+                )
+            else:
+                taken.append(contact)
+        return taken, events
+
+    def expire_due(self, now: float) -> list[Event]:
+        """End every waiting contact whose expiration is <= ``now`` (at its expiration)."""
+        events: list[Event] = []
+        while (contact := self.waiting.pop_expired(now)) is not None:
+            events += contact_expired(contact, contact.expiration, REASON_EXPIRED, self.amd_default)
+        return events
+
+    def drain(self, now: float, reason: str) -> list[Event]:
+        """End everything pending but the ingesting (a stop or delete), at ``now``."""
+        events = [expire(r, now, reason) for r in self.arriving]
+        self.arriving.clear()
+        for contact in self.waiting.drain():
+            events += contact_expired(contact, now, reason, self.amd_default)
+        return events
+
 
 class Buffers:
-    """All campaign buffers and the shared expiry heap."""
+    """Every campaign's buffer."""
 
     def __init__(self) -> None:
         self.by_campaign: dict[str, CampaignBuffer] = {}
-        self._heap: list[tuple[float, int, DialRequest]] = []
-        self._seq = count()
-        self._live_total = 0
 
-    def add_campaign(self, campaign_id: str) -> CampaignBuffer:
-        buf = self.by_campaign[campaign_id] = CampaignBuffer()
+    def add_campaign(self, campaign_id: str, amd_default: bool) -> CampaignBuffer:
+        buf = self.by_campaign[campaign_id] = CampaignBuffer(campaign_id, amd_default)
         return buf
 
-    def push(self, buf: CampaignBuffer, requests: list[DialRequest]) -> None:
-        """Append accepted requests at the tail of ``buf``."""
-        heap, seq = self._heap, self._seq
-        for r in requests:
-            r.done = False
-            buf.queue.append(r)
-            heapq.heappush(heap, (r.expiration, next(seq), r))
-        buf.live += len(requests)
-        self._live_total += len(requests)
-
-    def take(self, campaign_id: str, n: int, now: float) -> tuple[list[DialRequest], list[Event]]:
-        """Pop up to ``n`` live requests FIFO; expired ones met on the way end EXPIRED."""
-        buf = self.by_campaign[campaign_id]
-        taken: list[DialRequest] = []
-        events: list[Event] = []
-        queue = buf.queue
-        while queue and len(taken) < n:
-            r = queue.popleft()
-            if r.done:
-                continue
-            buf.live -= 1
-            self._live_total -= 1
-            if r.expiration <= now:
-                events.append(expire(r, r.expiration, REASON_EXPIRED))
-            else:
-                r.done = True  # out of the buffer: the engine owns it now
-                taken.append(r)
-        self._compact()
-        return taken, events
-
     def next_expiration(self) -> float | None:
-        """Earliest expiration among live buffered requests."""
-        heap = self._heap
-        while heap and heap[0][2].done:
-            heapq.heappop(heap)
-        return heap[0][0] if heap else None
+        """Earliest expiration among the waiting contacts of every campaign."""
+        soonest: float | None = None
+        for buf in self.by_campaign.values():
+            when = buf.waiting.next_expiration()
+            if when is not None and (soonest is None or when < soonest):
+                soonest = when
+        return soonest
 
     def expire_due(self, now: float) -> list[Event]:
-        """End EXPIRED every live request with expiration <= now (at its expiration)."""
-        heap = self._heap
+        """End every waiting contact of every campaign due by ``now``."""
         events: list[Event] = []
-        touched: set[str] = set()
-        while heap and heap[0][0] <= now:
-            _, _, r = heapq.heappop(heap)
-            if r.done:
-                continue
-            self.by_campaign[r.campaign_id].live -= 1
-            self._live_total -= 1
-            touched.add(r.campaign_id)
-            events.append(expire(r, r.expiration, REASON_EXPIRED))
-        for campaign_id in touched:
-            _compact_queue(self.by_campaign[campaign_id])
-        self._compact()
+        for buf in self.by_campaign.values():
+            events += buf.expire_due(now)
         return events
-
-    def drain(self, campaign_id: str, now: float, reason: str) -> list[Event]:
-        """End every live request of a campaign (stop / delete) at ``now``."""
-        buf = self.by_campaign[campaign_id]
-        events = [expire(r, now, reason) for r in buf.queue if not r.done]
-        self._live_total -= buf.live
-        buf.live = 0
-        buf.queue.clear()
-        self._compact()
-        return events
-
-    def _compact(self) -> None:
-        """Rebuild the heap once stale entries dominate (amortised O(1))."""
-        heap = self._heap
-        if len(heap) <= 2 * self._live_total + 1024:
-            return
-        seen: set[int] = set()
-        fresh = []
-        for entry in heap:
-            r = entry[2]
-            if not r.done and id(r) not in seen:
-                seen.add(id(r))
-                fresh.append(entry)
-        heapq.heapify(fresh)
-        self._heap = fresh
-
-    def __len__(self) -> int:
-        """Heap entries, live or stale (for tests of the compaction bound)."""
-        return len(self._heap)
-
-
-def _compact_queue(buf: CampaignBuffer) -> None:
-    """Drop done requests from a deque once they outnumber live ones."""
-    if len(buf.queue) > 2 * buf.live + 64:
-        buf.queue = deque(r for r in buf.queue if not r.done)

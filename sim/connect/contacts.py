@@ -195,9 +195,10 @@ class ContactFactory:
                 return ItemFailure(
                     "INVALID_OUTBOUND_STRATEGY", f"Preview strategy on a {campaign.mode} campaign"
                 )
-        if campaign.state != RUNNING:
-            verb = "paused" if campaign.state == PAUSED else campaign.state
-            return ItemFailure("REQUEST_THROTTLED", f"campaign is {verb}, not Running")
+        if campaign.state not in (RUNNING, PAUSED):
+            return ItemFailure(
+                "REQUEST_THROTTLED", f"campaign is {campaign.state}, not Running or Paused"
+            )
         if self._item_fault and self.rng.random() < self._item_fault:
             return ItemFailure("INTERNAL_ERROR", "injected internal failure")
         return campaign

@@ -34,14 +34,25 @@ class Intake(NamedTuple):
     events: list[Event]
 
 
-# One item, reduced to what the intake needs:
-# (token, phone or None if not telephony, expiration, attributes, source, amd, ring timeout)
-_Item = tuple[str, str | None, float, dict[str, str], str | None, bool | None, float | None]
+# One item, reduced to what the intake needs: (token, phone or None if not
+# telephony, expiration, attributes, source, amd, ring timeout, await prompt)
+_Item = tuple[
+    str, str | None, float, dict[str, str], str | None, bool | None, float | None, bool | None
+]
 
 
 def _v1_items(items: Sequence[WireDialRequest]) -> list[_Item]:
     return [
-        (r.clientToken, r.phoneNumber, to_posix(r.expirationTime), r.attributes, None, None, None)
+        (
+            r.clientToken,
+            r.phoneNumber,
+            to_posix(r.expirationTime),
+            r.attributes,
+            None,
+            None,
+            None,
+            None,
+        )
         for r in items
     ]
 
@@ -50,7 +61,7 @@ def _v2_item(r: OutboundRequest) -> _Item:
     tel = r.channelSubtypeParameters.telephony
     expiration = to_posix(r.expirationTime)
     if tel is None:
-        return (r.clientToken, None, expiration, {}, None, None, None)
+        return (r.clientToken, None, expiration, {}, None, None, None, None)
     amd = tel.answerMachineDetectionConfig
     return (
         r.clientToken,
@@ -60,6 +71,7 @@ def _v2_item(r: OutboundRequest) -> _Item:
         tel.connectSourcePhoneNumber,
         amd.enableAnswerMachineDetection if amd is not None else None,
         float(tel.ringTimeout) if tel.ringTimeout is not None else None,
+        amd.awaitAnswerMachinePrompt if amd is not None else None,
     )
 
 
@@ -104,7 +116,7 @@ class DialRequestIntake:
                 if known is not None:
                     ok.append({"clientToken": token, "id": known})
                     continue
-            pending = buf.live + len(accepted)
+            pending = buf.pending + len(accepted)
             # Fast path: an obviously good item skips the call that explains failures.
             good = (
                 phone is not None

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from sim.connect.buffer import REASON_EXPIRED, REASON_STOPPED, Buffers, CampaignBuffer, expire
+from sim.connect.buffer import REASON_STOPPED, Buffers, CampaignBuffer
 from sim.connect.campaigns import (
     ACCEPTING,
     STOPPED,
@@ -56,7 +56,7 @@ from sim.connect.models_campaign_v2 import (
     PUT_OUTBOUND_REQUEST_BATCH,
 )
 from sim.connect.throttle import TokenBucket
-from sim.domain import DialRequest, Event, EventSink
+from sim.domain import DialRequest, EventSink, WaitingContact
 
 _API = {CAMPAIGNS_V1: "v1", CAMPAIGNS_V2: "v2"}
 _SERVICE = {"v1": CAMPAIGNS_V1, "v2": CAMPAIGNS_V2}
@@ -228,7 +228,7 @@ class OutboundCore:
     def _transition(self, c: Campaign, operation: str, now: float) -> None:
         events = [transition(c, operation, _SERVICE[c.api], now)]
         if c.state == STOPPED:
-            events += self._buffers.drain(c.id, now, REASON_STOPPED)
+            events += self._buffers.by_campaign[c.id].drain(now, REASON_STOPPED)
         self.sink.append(events)
 
     def _delete(
@@ -276,7 +276,7 @@ class OutboundCore:
     def _commit_intake(self, buf: CampaignBuffer, intake: Intake, now: float) -> None:
         if intake.events:
             self.sink.append(intake.events)
-        self._buffers.push(buf, intake.accepted)
+        buf.arrive(intake.accepted)
         buf.prune_tokens(now)
         forget = now + self.config.idempotency_retention_s
         remember = buf.remember_token
@@ -319,7 +319,7 @@ class OutboundCore:
         payload = {"name": c.name, "mode": c.mode, "queue_id": c.queue_id, "api": api}
         self.sink.append([c.event("CAMPAIGN_CREATED", now, payload)])
         self._campaigns[c.id] = c
-        self._buffers.add_campaign(c.id)
+        self._buffers.add_campaign(c.id, c.amd_enabled)
         return c.id
 
     def campaign(self, campaign_id: str) -> Campaign:
@@ -328,6 +328,11 @@ class OutboundCore:
         if c is None:
             raise not_found(CAMPAIGNS_V1, f"campaign {campaign_id!r}")
         return c
+
+    def campaign_state(self, campaign_id: str) -> str | None:
+        """A campaign's state, or None if there is no such campaign (deleted)."""
+        c = self._campaigns.get(campaign_id)
+        return None if c is None else c.state
 
     def campaigns(self) -> list[Campaign]:
         """All campaigns, in creation order."""
@@ -355,46 +360,62 @@ class OutboundCore:
             raise not_found(CAMPAIGNS_V1, f"campaign {campaign_id!r}")
         return buf
 
-    def take_dial_requests(self, campaign_id: str, n: int, now: float) -> list[DialRequest]:
-        """Pop up to ``n`` live requests FIFO. Expired ones met on the way end
-        EXPIRED at their expiration time. Taken requests leave the buffer: the
-        engine owns them (and their stream version) until it requeues them."""
-        self._buffer(campaign_id)
-        taken, events = self._buffers.take(campaign_id, n, now)
+    def take_arriving(self, campaign_id: str, n: int, now: float) -> list[DialRequest]:
+        """Up to ``n`` accepted requests, FIFO, for the campaign to create their contacts.
+
+        They stay pending (ingesting) until ``contacts_created`` or
+        ``ingestion_ended``. Expired ones met on the way end EXPIRED at their
+        expiration time; the caller owns the taken requests' stream versions.
+        """
+        taken, events = self._buffer(campaign_id).take_arriving(n, now)
+        if events:
+            self.sink.append(events)
+        return taken
+
+    def contacts_created(
+        self, campaign_id: str, created: list[tuple[DialRequest, str]], now: float
+    ) -> None:
+        """BatchPutContact created these requests' contacts: they wait to be dialed.
+
+        If the campaign has stopped meanwhile they end at once (EXPIRED).
+        """
+        c = self._campaigns.get(campaign_id)
+        accepting = c is not None and c.state in ACCEPTING
+        events = self._buffer(campaign_id).created(created, now, accepting)
+        if events:
+            self.sink.append(events)
+
+    def ingestion_ended(self, campaign_id: str, n: int) -> None:
+        """``n`` ingesting requests ended without a contact (the caller emitted why)."""
+        self._buffer(campaign_id).ingesting -= n
+
+    def take_contacts(self, campaign_id: str, n: int, now: float) -> list[WaitingContact]:
+        """Up to ``n`` waiting contacts, FIFO, to dial now. Expired ones met on
+        the way end EXPIRED at their expiration time."""
+        taken, events = self._buffer(campaign_id).take_waiting(n, now)
         if events:
             self.sink.append(events)
         return taken
 
     def pending_count(self, campaign_id: str) -> int:
-        """Live requests waiting in the campaign's buffer (O(1))."""
-        return self._buffer(campaign_id).live
+        """Requests accepted and neither dialed nor ended (every stage; O(1))."""
+        return self._buffer(campaign_id).pending
+
+    def arriving_count(self, campaign_id: str) -> int:
+        """Accepted requests whose contact is not created yet (O(1))."""
+        return len(self._buffer(campaign_id).arriving)
+
+    def waiting_count(self, campaign_id: str) -> int:
+        """Created contacts waiting to be dialed (O(1))."""
+        return len(self._buffer(campaign_id).waiting)
 
     def next_expiration(self) -> float | None:
-        """Earliest expiration among buffered requests of all campaigns."""
+        """Earliest expiration among the waiting contacts of every campaign."""
         return self._buffers.next_expiration()
 
     def expire_due(self, now: float) -> int:
-        """End EXPIRED every buffered request with expiration <= now; the count."""
+        """End EXPIRED every waiting contact with expiration <= now; the events' count."""
         events = self._buffers.expire_due(now)
         if events:
             self.sink.append(events)
         return len(events)
-
-    def requeue(self, request: DialRequest, now: float) -> None:
-        """Put a taken request back at the tail of its campaign's buffer (redial).
-
-        If it has expired by ``now`` it ends EXPIRED ("expired", at ``now``);
-        if its campaign is stopped, deleted or otherwise not accepting, it ends
-        EXPIRED ("campaign_stopped", at ``now``). The buffer limit does not
-        apply: the request was accepted once already.
-        """
-        c = self._campaigns.get(request.campaign_id)
-        event: Event | None = None
-        if c is None or c.state not in ACCEPTING:
-            event = expire(request, now, REASON_STOPPED)
-        elif request.expiration <= now:
-            event = expire(request, now, REASON_EXPIRED)
-        if event is not None:
-            self.sink.append([event])
-            return
-        self._buffers.push(self._buffers.by_campaign[request.campaign_id], [request])

@@ -13,7 +13,7 @@ from sim.domain.events import (
     Outcome,
     StreamKind,
 )
-from sim.domain.records import DialRequest
+from sim.domain.records import DialRequest, WaitingContact
 
 __all__ = [
     "LIVE_OUTCOMES",
@@ -28,4 +28,5 @@ __all__ = [
     "ListSink",
     "Outcome",
     "StreamKind",
+    "WaitingContact",
 ]

@@ -115,6 +115,7 @@ class Outcome(StrEnum):
     DELIVERED = "DELIVERED"  # agentless: live person heard the message
     DISCARDED = "DISCARDED"  # preview: agent discarded before dialing
     RESOURCE_ERROR = "RESOURCE_ERROR"  # no telecom capacity (fast busy)
+    EXPIRED = "EXPIRED"  # never dialed: expired, or its campaign stopped
 
 
 # -- payloads: the contract between emitters and projections ------------------
@@ -135,11 +136,13 @@ class Ringing(TypedDict):
 
 
 class ConnectedToSystem(TypedDict):
-    amd_status: str
+    """Media established: a person or a machine answered (AMD decides later)."""
 
 
 class Queued(TypedDict):
     queue_id: str | None
+    amd_status: str  # the classification that sent it to the queue
+    threshold_at: float  # past this instant without an agent it counts as abandoned
 
 
 class ConnectedToAgent(TypedDict):
@@ -150,6 +153,7 @@ class Disconnected(TypedDict):
     disconnect_reason: str
     amd_status: str
     outcome: str
+    live_person: bool | None  # who answered (the truth AMD guesses at); None: nobody
 
 
 class Completed(TypedDict):
@@ -182,10 +186,13 @@ class DialRequestDialed(TypedDict):
 
 
 class DialRequestRetryScheduled(TypedDict):
+    """The client will resubmit the number as a new request (its clientToken)."""
+
     campaign_id: str
     attempt: int
     retry_at: float
     outcome: str
+    client_token: str
 
 
 class DialRequestExpired(TypedDict):

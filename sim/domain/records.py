@@ -1,20 +1,25 @@
 """Plain-data records shared by the core and the engine.
 
-A waiting dial request is one small slotted object, never a SimPy process, so
-a million waiting requests cost memory, not scheduler time.
+An accepted dial request waits for its contact as one small slotted object;
+a created contact waits for its dial as columns of a compact queue, handed
+out as a ``WaitingContact`` tuple. Neither is ever a SimPy process, so a
+million waiting requests cost memory, not scheduler time.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
 @dataclass(slots=True, eq=False)
 class DialRequest:
-    """An accepted dial request in a campaign's buffer.
+    """An accepted dial request, until BatchPutContact has created its contact.
 
     ``version`` is the version of the last event emitted on this request's
-    stream; whoever emits the next event increments it first.
+    stream; whoever emits the next event increments it first. The optional
+    members are the v2 per-request overrides of the campaign's telephony
+    settings (None: the campaign's).
     """
 
     id: str
@@ -29,6 +34,25 @@ class DialRequest:
     source_phone_number: str | None = None
     amd_enabled: bool | None = None
     ring_timeout: float | None = None
-    attempts: int = 0
-    retry_at: float = 0.0  # when the current redial attempt re-entered the buffer
-    done: bool = False  # taken, expired or otherwise out of the buffer
+    await_prompt: bool | None = None
+    done: bool = False  # ingested, expired or otherwise out of the buffer
+
+
+class WaitingContact(NamedTuple):
+    """A created contact taken from its campaign's queue to be dialed.
+
+    Its contact stream stands at version 1 (INITIATED) and its dial request's
+    at version 1 (DIAL_REQUEST_ACCEPTED).
+    """
+
+    contact_id: str
+    request_id: str
+    campaign_id: str
+    phone_number: str
+    accepted_at: float
+    created_at: float
+    expiration: float
+    attributes: dict[str, str] | None
+    ring_timeout: float | None
+    amd_enabled: bool | None
+    await_prompt: bool | None

@@ -30,6 +30,7 @@ class CampaignRuntime:
     __slots__ = (
         "agentless",
         "amd_enabled",
+        "await_prompt",
         "config",
         "feedback",
         "id",
@@ -41,6 +42,7 @@ class CampaignRuntime:
         "running",
         "share",
         "source_phone_number",
+        "start_point",
     )
 
     def __init__(
@@ -59,6 +61,8 @@ class CampaignRuntime:
         self.source_phone_number: str = config.source_phone_number or default_phone_number
         self.ring_timeout: float = config.ring_timeout
         self.amd_enabled: bool = config.answering_machine_detection
+        self.await_prompt: bool = config.await_answer_machine_prompt
+        self.start_point: str = config.start_point()
         self.share = Share(config.id, config.bandwidth_allocation, config.dialing_capacity)
         self.profile = Profile(durations, config.outcomes or outcomes, rng)
         self.running = False

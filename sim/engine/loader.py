@@ -2,8 +2,10 @@
 
 It behaves like a well-written client of PutDialRequestBatch (v1) or
 PutOutboundRequestBatch (v2): stable clientTokens, whole-request retries with
-backoff on throttling and faults, item retries for RequestThrottled and
-UnknownError, and no retry of what the API refused as invalid.
+backoff on throttling and faults, item retries for RequestThrottled,
+BufferLimitExceeded and UnknownError, and no retry of what the API refused as
+invalid. The client's redials (``RedialFeed``) are new requests submitted the
+same way.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from sim.connect import ServiceError
@@ -20,7 +23,7 @@ from sim.engine.api import RETRYABLE, ApiClient, backoff
 from sim.engine.clock import Clock, Emitter
 from sim.engine.sources import Batch, Row
 
-RETRY_ITEM_CODES = frozenset({"RequestThrottled", "UnknownError"})
+RETRY_ITEM_CODES = frozenset({"RequestThrottled", "BufferLimitExceeded", "UnknownError"})
 MAX_ATTEMPTS = 12
 # Campaign states in which a batch is worth holding until the campaign runs.
 WAITING_STATES = frozenset({"Initialized", "Paused"})
@@ -46,11 +49,26 @@ class PendingBatch:
         return retry
 
 
+@dataclass(frozen=True)
+class Client:
+    """What a dial-request client of the core is handed: the clock, the emitter
+    (for refused batches), the API, the RNG (backoff jitter, ids of refused
+    requests), the horizon, and who to tell when requests were accepted."""
+
+    clock: Clock
+    emitter: Emitter
+    api: ApiClient
+    rng: random.Random
+    end_ts: float
+    accepted: Callable[[str, float], None]
+
+
 class SourceFeed:
     """One source of one campaign, fed batch by batch on the simulated clock.
 
-    ``accepted(campaign_id, expires)`` is told when the API took requests;
-    ``done()`` once the source is exhausted and nothing of it is outstanding.
+    ``client.accepted(campaign_id, expires)`` is told when the API took
+    requests; ``done()`` once the source is exhausted and nothing of it is
+    outstanding.
     """
 
     def __init__(
@@ -61,21 +79,15 @@ class SourceFeed:
         batches: Iterator[Batch],
         expires_after: float,
         min_gap: float,
-        *,
-        clock: Clock,
-        emitter: Emitter,
-        client: ApiClient,
-        rng: random.Random,
-        end_ts: float,
-        accepted: Callable[[str, float], None],
+        client: Client,
         done: Callable[[], None],
     ) -> None:
-        self.clock = clock
-        self.emitter = emitter
-        self.client = client
-        self.rng = rng
-        self.end_ts = end_ts
-        self._accepted = accepted
+        self.clock = client.clock
+        self.emitter = client.emitter
+        self.client = client.api
+        self.rng = client.rng
+        self.end_ts = client.end_ts
+        self._accepted = client.accepted
         self._done = done
         self.campaign_id = campaign_id
         self.api = api
@@ -138,12 +150,16 @@ class SourceFeed:
                 token = failure["clientToken"]
                 retry.append((token, by_token[token]))
         if result.get("successfulRequests"):
+            self._on_accepted(result["successfulRequests"])
             self._accepted(self.campaign_id, pending.expires)
         if retry and pending.attempt < MAX_ATTEMPTS and now < pending.expires:
             # Items the API could not take now go again later, same tokens.
             side = PendingBatch.retry_of(pending, retry)
             self._schedule(backoff(self.rng, pending.attempt), side)
         self._after(pending)
+
+    def _on_accepted(self, successes: list[dict[str, Any]]) -> None:
+        """The API accepted these items ({clientToken, id}); a subclass may note them."""
 
     def _after(self, pending: PendingBatch) -> None:
         """Only a batch's first chain moves the feed to its next batch."""

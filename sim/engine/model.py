@@ -11,13 +11,14 @@ Each part is handed what it uses (docs/ARCHITECTURE.md draws them):
 
 - ``AgentRoster`` (agents) and ``Staffing`` (shifts, breaks): clock, emitter;
 - ``Lines``: the instance's concurrent calls, claimed per dial;
-- ``RequestLifecycle``: terminal events, redials, the expiry sweep;
-- ``Telephony`` with its ``WaitingQueue``: ring to COMPLETED;
-- per campaign, a ``Dialer`` with its ``Pacer``, and a ``SourceFeed`` per source.
+- ``RequestLifecycle``: terminal events of requests, the expiry sweep;
+- ``Telephony`` with its ``WaitingQueue``: dial to COMPLETED;
+- per campaign (``CampaignParts``): an ``Ingestor`` creating contacts as
+  requests arrive, a ``Dialer`` with its ``Pacer`` dialing them, a
+  ``SourceFeed`` per source and a ``RedialFeed`` (the client's side).
 
-The model keeps only what spans them: the campaigns' dialers, the open
-sources, the end-of-run check and the hooks a live client (the HTTP face)
-calls.
+The model keeps only what spans them: the campaigns' parts, the open sources,
+the end-of-run check and the hooks a live client (the HTTP face) calls.
 """
 
 from __future__ import annotations
@@ -31,17 +32,20 @@ import simpy
 from simpy.events import AnyOf
 
 from sim.connect import OutboundCore, ServiceError
-from sim.domain import DialRequest
-from sim.engine.agents import AgentRoster
+from sim.domain import WaitingContact
+from sim.engine.agents import Agent, AgentRoster
 from sim.engine.api import ApiClient
+from sim.engine.call import Call
 from sim.engine.calls import Telephony
 from sim.engine.campaigns import CampaignRuntime
 from sim.engine.clock import Clock, Emitter
 from sim.engine.dialer import Dialer
+from sim.engine.ingest import Ingestor
 from sim.engine.lines import Lines
-from sim.engine.loader import SourceFeed
+from sim.engine.loader import Client, SourceFeed
 from sim.engine.pacing import AgentlessPacer, Pacer, ProgressivePacer
 from sim.engine.predictive import Estimates, PredictivePacer
+from sim.engine.redial import RedialFeed
 from sim.engine.requests import RequestLifecycle
 from sim.engine.sources import batches_for
 from sim.engine.staffing import Staffing
@@ -63,6 +67,16 @@ class ModelResult:
     sim_end: float
     events: int
     pending_at_end: int
+
+
+@dataclass(frozen=True)
+class CampaignParts:
+    """What runs one campaign: its settings, ingestion, dialing and redials."""
+
+    runtime: CampaignRuntime
+    ingestor: Ingestor
+    dialer: Dialer
+    redial: RedialFeed | None
 
 
 class Model:
@@ -99,7 +113,8 @@ class Model:
         self.telephony = Telephony(
             clock, emitter, self.lines, self.roster, self._acw, self._attempt_over
         )
-        self.dialers: dict[str, Dialer] = {}  # by campaign id, in creation order
+        self._client = Client(clock, emitter, self.api, rng, self.end_ts, self.requests.accepted)
+        self.campaigns: dict[str, CampaignParts] = {}  # by campaign id, in creation order
         self.open_sources = 0
         self.finished = False
         self.closing = False
@@ -121,6 +136,12 @@ class Model:
             self._setup_campaign(index, config)
         self.clock.call_at(self.end_ts, self._horizon)
 
+    def _min_gap(self, api: str) -> float:
+        """The client's gap between dial-request calls: its quota's rate."""
+        quotas = self.scenario.api.quotas
+        quota = quotas.put_dial_request_batch if api == "v1" else quotas.put_outbound_request_batch
+        return 1.0 / float(quota.rate)
+
     def _setup_campaign(self, index: int, config: Campaign) -> None:
         scenario = self.scenario
         self.core.create_campaign(
@@ -129,18 +150,12 @@ class Model:
             now=self.start_ts,
             campaign_id=config.id,
         )
-        runtime = self._add_runtime(config)
+        parts = self._add_campaign(config, f"r{index}")
+        runtime = parts.runtime
         if config.starts_running():
             self.clock.call_at(self.start_ts, self._control, (runtime, "start"))
         for action in config.schedule:
             self.clock.call_at(self.start_ts + action.at, self._control, (runtime, action.action))
-        quotas = scenario.api.quotas
-        quota = (
-            quotas.put_dial_request_batch
-            if config.api == "v1"
-            else quotas.put_outbound_request_batch
-        )
-        min_gap = 1.0 / float(quota.rate)
         for s_index, source in enumerate(config.sources):
             feed = SourceFeed(
                 runtime.id,
@@ -148,20 +163,15 @@ class Model:
                 f"s{index}-{s_index}",
                 batches_for(source, self.rng, scenario.start, self.end_ts),
                 source.expires_after,
-                min_gap,
-                clock=self.clock,
-                emitter=self.emitter,
-                client=self.api,
-                rng=self.rng,
-                end_ts=self.end_ts,
-                accepted=self.requests.accepted,
-                done=self._source_done,
+                self._min_gap(config.api),
+                self._client,
+                self._source_done,
             )
             self.open_sources += 1
             self.clock.call_at(self.start_ts, SourceFeed.start, feed)
 
-    def _add_runtime(self, config: Campaign) -> CampaignRuntime:
-        """A dialer for a campaign the core knows, wired to its queue's agents."""
+    def _add_campaign(self, config: Campaign, redial_prefix: str) -> CampaignParts:
+        """Ingestion, dialing and redials for a campaign the core knows."""
         scenario = self.scenario
         runtime = CampaignRuntime(
             config,
@@ -170,54 +180,78 @@ class Model:
             scenario.outcomes,
             self.rng,
         )
-        queue = runtime.queue_id
-        pacer: Pacer
-        if queue is None:
-            pacer = AgentlessPacer(runtime.share, self.lines)
-        elif runtime.mode == "predictive":
-            pool = self.roster.pool(queue)
-            estimates = Estimates(
-                config, scenario.outcomes, scenario.durations, self._mean_acw(queue)
+        redial = None
+        if config.redial.max_attempts > 1:
+            redial = RedialFeed(
+                config.redial,
+                runtime.id,
+                config.api,
+                redial_prefix,
+                iter(()),
+                config.redial.expires_after,
+                self._min_gap(config.api),
+                self._client,
+                self._check_done,
             )
-            predictive = PredictivePacer(
-                config.predictive,
-                estimates,
-                runtime.share,
-                pool,
-                self.lines,
-                self.clock,
-                self.telephony.waiting.count,
-            )
-            runtime.feedback = pacer = predictive
-        else:
-            # Preview reserves its agent like progressive; the review happens on the call.
-            pacer = ProgressivePacer(
-                runtime.share, self.roster.pool(queue), self.roster, self.lines
-            )
+        attempt_of = redial.attempt_of if redial is not None else _first_attempt
+        telephony = self.telephony
+
+        def start(runtime: CampaignRuntime, contact: WaitingContact, agent: Agent | None) -> None:
+            telephony.start(runtime, contact, agent, attempt_of(contact.request_id))
+
         dialer = Dialer(
             runtime,
-            pacer,
+            self._pacer(runtime, config),
+            clock=self.clock,
+            core=self.core,
+            start=start,
+            end_ts=self.end_ts,
+        )
+        api = scenario.api
+        ingestor = Ingestor(
+            runtime,
             clock=self.clock,
             emitter=self.emitter,
             core=self.core,
             api=self.api,
             rng=self.rng,
             requests=self.requests,
-            start=self.telephony.start,
+            created=lambda: self._contacts_created(dialer),
             idle=self._check_done,
             instance_id=scenario.instance.id,
-            calls_per_second=scenario.api.dialer_calls_per_second
-            or scenario.api.quotas.batch_put_contact.rate,
+            calls_per_second=api.dialer_calls_per_second or api.quotas.batch_put_contact.rate,
             end_ts=self.end_ts,
         )
-        self.dialers[runtime.id] = dialer
-        if queue is not None:
-            pool = self.roster.pool(queue)
+        parts = self.campaigns[runtime.id] = CampaignParts(runtime, ingestor, dialer, redial)
+        if runtime.queue_id is not None:
+            pool = self.roster.pool(runtime.queue_id)
             pool.on_free.append(dialer.kick)
             pool.on_change.append(dialer.kick)
             if runtime.feedback is not None:
                 pool.on_wrap.append(dialer.kick)
-        return runtime
+        return parts
+
+    def _pacer(self, runtime: CampaignRuntime, config: Campaign) -> Pacer:
+        queue = runtime.queue_id
+        if queue is None:
+            return AgentlessPacer(runtime.share, self.lines)
+        pool = self.roster.pool(queue)
+        if runtime.mode != "predictive":
+            # Preview reserves its agent like progressive; the review happens on the call.
+            return ProgressivePacer(runtime.share, pool, self.roster, self.lines)
+        scenario = self.scenario
+        estimates = Estimates(config, scenario.outcomes, scenario.durations, self._mean_acw(queue))
+        predictive = PredictivePacer(
+            config.predictive,
+            estimates,
+            runtime.share,
+            pool,
+            self.lines,
+            self.clock,
+            self.telephony.waiting.count,
+        )
+        runtime.feedback = predictive
+        return predictive
 
     def _mean_acw(self, queue: str) -> float:
         means = self._acw_means.get(queue, [0.0])
@@ -226,40 +260,39 @@ class Model:
     # -- hooks for a live client (the HTTP face) --------------------------------
 
     def attach_campaign(self, campaign_id: str) -> None:
-        """Give a campaign created through the API (not the scenario) a dialer.
+        """Give a campaign created through the API (not the scenario) its parts.
 
         Its settings come from the core's view of the campaign; call outcomes
         and durations from the scenario.
         """
-        if campaign_id in self.dialers:
+        if campaign_id in self.campaigns:
             return
         view = self.core.campaign(campaign_id)
-        runtime = self._add_runtime(config_from_api(view))
-        runtime.running = view.state == "Running"
+        parts = self._add_campaign(config_from_api(view), f"r-{campaign_id}")
+        parts.runtime.running = view.state == "Running"
 
     def detach_campaign(self, campaign_id: str) -> None:
-        """A client deleted a campaign: its dialer stops for good.
+        """A client deleted a campaign: its ingestion and dialing stop for good.
 
-        Calls already placed finish; the core has expired its buffer.
+        Calls already placed finish; the core has ended what it buffered.
         """
-        dialer = self.dialers.pop(campaign_id, None)
-        if dialer is not None:
-            dialer.runtime.running = False
+        parts = self.campaigns.pop(campaign_id, None)
+        if parts is not None:
+            parts.runtime.running = False
+            parts.ingestor.drop_carry("campaign_stopped")
 
     def campaign_changed(self, campaign_id: str) -> None:
         """A client changed a campaign's state: follow it, and dial if it runs."""
-        dialer = self.dialers.get(campaign_id)
-        if dialer is None:
+        parts = self.campaigns.get(campaign_id)
+        if parts is None:
             return
-        self._follow_state(dialer)
+        self._follow_state(parts)
         self.requests.watch_expiry()
 
     def requests_arrived(self, campaign_id: str) -> None:
         """A client's dial requests entered a campaign's buffer."""
-        if campaign_id not in self.dialers:
-            return
-        expires = self.core.next_expiration()
-        self.requests.accepted(campaign_id, math.inf if expires is None else expires)
+        if campaign_id in self.campaigns:
+            self.requests.accepted(campaign_id)
 
     # -- campaign control ---------------------------------------------------------
 
@@ -271,34 +304,41 @@ class Model:
         if isinstance(result, ServiceError) and result.code in THROTTLED:
             self.clock.call_in(1.0, self._control, arg)
             return
-        dialer = self.dialers.get(runtime.id)
-        if dialer is not None:
-            self._follow_state(dialer)
+        parts = self.campaigns.get(runtime.id)
+        if parts is not None:
+            self._follow_state(parts)
         self._check_done()
 
-    def _follow_state(self, dialer: Dialer) -> None:
-        """Mirror the core's campaign state; a stopped campaign ends its carried retries."""
-        state = self.core.campaign(dialer.campaign_id).state
-        dialer.runtime.running = state == "Running"
-        if dialer.runtime.running:
-            dialer.kick()
-        elif state == "Stopped":
-            dialer.drop_carry("campaign_stopped")
+    def _follow_state(self, parts: CampaignParts) -> None:
+        """Mirror the core's campaign state; a stopped campaign ends what it carries."""
+        state = self.core.campaign_state(parts.runtime.id)
+        parts.runtime.running = state == "Running"
+        if parts.runtime.running:
+            parts.dialer.kick()
+        elif state == "Stopped" or state is None:
+            parts.ingestor.drop_carry("campaign_stopped")
 
     # -- callbacks used by the parts -------------------------------------------
 
     def _wake(self, campaign_id: str) -> None:
-        dialer = self.dialers.get(campaign_id)
-        if dialer is not None:
-            dialer.kick()
+        parts = self.campaigns.get(campaign_id)
+        if parts is not None:
+            parts.ingestor.kick()
+
+    def _contacts_created(self, dialer: Dialer) -> None:
+        dialer.kick()
+        self.requests.watch_expiry()
 
     def _line_freed(self) -> None:
-        for dialer in self.dialers.values():
-            if dialer.runtime.running:
-                dialer.kick()
+        for parts in self.campaigns.values():
+            if parts.runtime.running:
+                parts.dialer.kick()
 
-    def _attempt_over(self, request: DialRequest, runtime: CampaignRuntime, outcome: str) -> None:
-        self.requests.attempt_over(request, runtime.config.redial, outcome)
+    def _attempt_over(self, call: Call) -> None:
+        parts = self.campaigns.get(call.runtime.id)
+        if parts is not None and parts.redial is not None:
+            parts.redial.consider(call)
+        self.requests.completed(call)
 
     def _source_done(self) -> None:
         self.open_sources -= 1
@@ -312,29 +352,27 @@ class Model:
 
     def _check_done(self) -> None:
         """Stop the run once nothing is left to happen (before the horizon: nothing
-        left to dial either; after it: no call or BatchPutContact call in flight)."""
+        left to create or dial either; after it: no call or BatchPutContact call
+        in flight)."""
         if self.finished:
             return
-        dialers = self.dialers.values()
-        if self.telephony.active or any(d.in_call for d in dialers):
+        campaigns = self.campaigns.values()
+        if self.telephony.active or any(p.ingestor.in_call for p in campaigns):
             return
         if not self.closing:
-            if self.open_sources or self.requests.retries_waiting:
+            if self.open_sources or any(p.redial and p.redial.pending for p in campaigns):
                 return
-            if any(d.carry for d in dialers):
-                return
-            if any(self.core.pending_count(c) for c in self.dialers):
+            if any(self.core.pending_count(c) for c in self.campaigns):
                 return
         self.finished = True
         self._stop.succeed()
 
     def _stuck(self) -> str:
-        dialers = self.dialers.values()
+        campaigns = self.campaigns.values()
         return (
             f"the run did not drain within {DRAIN_LIMIT_S:.0f}s after its horizon:"
             f" {self.telephony.active} calls active, "
-            f"{sum(d.in_call for d in dialers)} requests in BatchPutContact calls,"
-            f" {sum(len(d.carry) for d in dialers)} carried"
+            f"{sum(p.ingestor.in_call for p in campaigns)} requests in BatchPutContact calls"
         )
 
     def run(self, progress: Callable[[float], None] | None = None) -> ModelResult:
@@ -353,15 +391,15 @@ class Model:
 
     def finish(self) -> ModelResult:
         """End the run at the clock's instant: every agent logs out, the events are
-        flushed, and what was accepted but has no terminal event is counted (buffered,
-        carried for a retry, waiting for a redial, or a redial due after the horizon)."""
+        flushed, and what was accepted but has no terminal event is counted (arriving,
+        being created, waiting to be dialed, or a redial not yet submitted)."""
         end = self.clock.now
         self.roster.logout_all()
         self.emitter.flush()
-        pending = (
-            sum(self.core.pending_count(c) for c in self.dialers)
-            + sum(len(d.carry) for d in self.dialers.values())
-            + self.requests.retries_waiting
-            + self.requests.parked_at_end
-        )
+        pending = sum(self.core.pending_count(c) for c in self.campaigns)
+        pending += sum(p.redial.pending for p in self.campaigns.values() if p.redial)
         return ModelResult(self.start_ts, end, self.emitter.count, pending)
+
+
+def _first_attempt(_request_id: str) -> int:
+    return 1

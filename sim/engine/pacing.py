@@ -1,9 +1,9 @@
 """Pacing: how many dials a campaign may start now, and what each one holds.
 
-A pacer answers ``capacity()`` (new dials wanted now) and ``claim(n)`` (hold
-what those dials need: a telecom line each, and in progressive mode a
-reserved agent each). ``unclaim`` gives back what a dial that never started
-held. The predictive pacer lives in its own module.
+A pacer answers ``capacity()`` (new dials wanted now) and ``claim(contacts)``
+(hold what the dials of those contacts need: a telecom line each, and in
+progressive and preview mode an agent each, RESERVED for its contact).
+The predictive pacer lives in its own module.
 """
 
 from __future__ import annotations
@@ -18,9 +18,7 @@ from sim.engine.lines import EPS, Lines, Share
 class Pacer(Protocol):
     def capacity(self) -> int: ...
 
-    def claim(self, n: int) -> list[Agent | None]: ...
-
-    def unclaim(self, agent: Agent | None) -> None: ...
+    def claim(self, contact_ids: list[str]) -> list[Agent | None]: ...
 
 
 class AgentlessPacer:
@@ -33,13 +31,10 @@ class AgentlessPacer:
     def capacity(self) -> int:
         return self.lines.headroom(self.share)
 
-    def claim(self, n: int) -> list[Agent | None]:
+    def claim(self, contact_ids: list[str]) -> list[Agent | None]:
+        n = len(contact_ids)
         self.lines.claim(self.share, n)
         return [None] * n
-
-    def unclaim(self, agent: Agent | None) -> None:
-        self.lines.release(self.share)
-        self.lines.freed()
 
 
 class ProgressivePacer:
@@ -63,23 +58,15 @@ class ProgressivePacer:
     def capacity(self) -> int:
         return min(self.pool.free_count(), self.allowance(), self.lines.headroom(self.share))
 
-    def claim(self, n: int) -> list[Agent | None]:
+    def claim(self, contact_ids: list[str]) -> list[Agent | None]:
+        """An agent RESERVED for each contact (capacity() said there are enough)."""
         share, roster, pool = self.share, self.roster, self.pool
         agents: list[Agent | None] = []
-        for _ in range(n):
+        for contact_id in contact_ids:
             agent = pool.take()
-            if agent is None:
-                break
-            roster.reserve(agent, share)
+            if agent is None:  # capacity() counted free agents: cannot happen
+                raise RuntimeError(f"no free agent for contact {contact_id}")
+            roster.reserve(agent, share, contact_id)
             agents.append(agent)
         self.lines.claim(share, len(agents))
-        # A pool emptier than capacity() said cannot happen within one
-        # instant, but a dial without its agent must never start.
-        agents.extend([None] * (n - len(agents)))
         return agents
-
-    def unclaim(self, agent: Agent | None) -> None:
-        self.lines.release(self.share)
-        if agent is not None:
-            self.roster.release(agent)
-        self.lines.freed()

@@ -147,15 +147,11 @@ class PredictivePacer:
             return 0
         return min(wanted, self.lines.headroom(self.share))
 
-    def claim(self, n: int) -> list[Agent | None]:
+    def claim(self, contact_ids: list[str]) -> list[Agent | None]:
+        n = len(contact_ids)
         self.lines.claim(self.share, n)
         self.inflight += n
         return [None] * n
-
-    def unclaim(self, agent: Agent | None) -> None:
-        self.lines.release(self.share)
-        self.inflight -= 1
-        self.lines.freed()
 
     # -- what the calls tell the pacer ---------------------------------------------
 

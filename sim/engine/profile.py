@@ -15,13 +15,34 @@ from sim.scenario.distributions import Sampler
 # Outcome draws.
 LIVE, MACHINE, NO_ANSWER, BUSY, INVALID = range(5)
 
+# AnsweringMachineDetectionStatus values (contact-record data model).
+HUMAN_ANSWERED = "HUMAN_ANSWERED"
+VOICEMAIL_BEEP = "VOICEMAIL_BEEP"
+VOICEMAIL_NO_BEEP = "VOICEMAIL_NO_BEEP"
+FAX_MACHINE_DETECTED = "FAX_MACHINE_DETECTED"
+AMD_UNRESOLVED = "AMD_UNRESOLVED"
+AMD_UNRESOLVED_SILENCE = "AMD_UNRESOLVED_SILENCE"
+AMD_ERROR = "AMD_ERROR"
+AMD_UNANSWERED = "AMD_UNANSWERED"
+AMD_NOT_APPLICABLE = "AMD_NOT_APPLICABLE"
+AMD_DISABLED = "AMD_DISABLED"
+SIT_TONE_BUSY = "SIT_TONE_BUSY"
+SIT_TONE_INVALID_NUMBER = "SIT_TONE_INVALID_NUMBER"
+SIT_TONE_DETECTED = "SIT_TONE_DETECTED"
+# Statuses the flow hangs up on (a machine, as AMD sees it); the rest go to the queue.
+MACHINE_STATUSES = frozenset({VOICEMAIL_BEEP, VOICEMAIL_NO_BEEP, FAX_MACHINE_DETECTED})
+
 
 class Profile:
     """The outcome and duration draws of one campaign's calls."""
 
     __slots__ = (
+        "amd_delay",
+        "beep",
         "busy_signal",
         "cumulative",
+        "error",
+        "fax",
         "greeting",
         "greeting_start",
         "human_as_machine",
@@ -29,8 +50,12 @@ class Profile:
         "patience",
         "ring_to_answer",
         "rng",
+        "silence",
+        "sit_unspecified",
         "talk",
+        "unresolved",
         "voicemail",
+        "voicemail_prompt",
     )
 
     def __init__(self, durations: CallDurations, outcomes: Outcomes, rng: random.Random) -> None:
@@ -46,8 +71,17 @@ class Profile:
             total += p
             cumulative.append(total)
         self.cumulative = tuple(cumulative)
-        self.human_as_machine = outcomes.amd.human_as_machine
-        self.machine_as_human = outcomes.amd.machine_as_human
+        amd = outcomes.amd
+        self.human_as_machine = amd.human_as_machine
+        self.machine_as_human = amd.machine_as_human
+        self.unresolved = amd.unresolved
+        self.silence = amd.silence
+        self.error = amd.error
+        self.beep = amd.beep
+        self.fax = amd.fax
+        self.sit_unspecified = amd.sit_unspecified
+        self.amd_delay: Sampler = durations.amd_delay.sampler(rng)
+        self.voicemail_prompt: Sampler = durations.voicemail_prompt.sampler(rng)
         self.ring_to_answer: Sampler = durations.ring_to_answer.sampler(rng)
         self.talk: Sampler = durations.talk.sampler(rng)
         self.patience: Sampler = durations.patience.sampler(rng)
@@ -69,6 +103,31 @@ class Profile:
         if start_point == "GREETING_END":
             return start + length
         return 0.0
+
+    def classify(self, human: bool) -> str:
+        """The AMD status of an answered call, from who really answered."""
+        rng = self.rng
+        u = rng.random()
+        wrong = self.human_as_machine if human else self.machine_as_human
+        if u < wrong:
+            return VOICEMAIL_NO_BEEP if human else HUMAN_ANSWERED
+        u -= wrong
+        if u < self.unresolved:
+            silent = human and self.silence > 0.0 and rng.random() < self.silence
+            return AMD_UNRESOLVED_SILENCE if silent else AMD_UNRESOLVED
+        if u - self.unresolved < self.error:
+            return AMD_ERROR
+        if human:
+            return HUMAN_ANSWERED
+        if self.fax > 0.0 and rng.random() < self.fax:
+            return FAX_MACHINE_DETECTED
+        return VOICEMAIL_BEEP if rng.random() < self.beep else VOICEMAIL_NO_BEEP
+
+    def sit_status(self, busy: bool) -> str:
+        """The AMD status of a busy or invalid number (its special information tone)."""
+        if self.sit_unspecified > 0.0 and self.rng.random() < self.sit_unspecified:
+            return SIT_TONE_DETECTED
+        return SIT_TONE_BUSY if busy else SIT_TONE_INVALID_NUMBER
 
     def draw_outcome(self) -> int:
         """0 live, 1 machine, 2 no answer, 3 busy, 4 invalid number."""

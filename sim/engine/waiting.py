@@ -1,11 +1,13 @@
 """The waiting queue: live calls with no agent, per queue, first come first served.
 
-A live call that reached the queue without a reserved agent (predictive
-dialing) takes the longest-idle free agent, or waits. It is abandoned at the
-connection threshold or when the customer's patience runs out, whichever
-comes first; the threshold clock starts at the answer, or at the start or end
-of the customer's greeting (the v2 connectionStartPoint; the US TSR counts
-two seconds from the completed greeting).
+A call that reached the queue without a reserved agent (predictive dialing)
+takes the longest-idle free agent, or waits. Two clocks run while it waits:
+
+- the connection threshold (``call.threshold_at``, set by the telephony from
+  the campaign's start point): past it the call counts as abandoned, and the
+  campaign's ``after_threshold`` says whether it stays in the queue or the
+  flow hangs up;
+- the customer's patience: when it runs out the customer hangs up.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from sim.engine.clock import Clock
 
 
 class WaitingQueue:
-    """Live calls waiting for an agent; connects or abandons each exactly once.
+    """Live calls waiting for an agent; each leaves exactly once.
 
-    ``connect(call, agent)`` and ``abandon(call)`` are the telephony's: what
-    happens to a call once it leaves the queue.
+    ``connect(call, agent)``, ``threshold_passed(call)`` and ``hung_up(call)``
+    are the telephony's: what happens to a call when an agent takes it, when
+    its threshold passes while it waits, and when its customer gives up.
     """
 
     def __init__(
@@ -30,12 +33,14 @@ class WaitingQueue:
         clock: Clock,
         roster: AgentRoster,
         connect: Callable[[Call, Agent], None],
-        abandon: Callable[[Call], None],
+        threshold_passed: Callable[[Call], None],
+        hung_up: Callable[[Call], None],
     ) -> None:
         self.clock = clock
         self.roster = roster
         self._connect = connect
-        self._abandon = abandon
+        self._threshold_passed = threshold_passed
+        self._hung_up = hung_up
         self._calls: dict[str, deque[Call]] = {}
         self._counts: dict[str, int] = {}
 
@@ -50,8 +55,7 @@ class WaitingQueue:
 
     def route(self, call: Call) -> None:
         """A live call with no reserved agent: the next free agent, or wait."""
-        runtime = call.runtime
-        queue = runtime.queue_id or ""
+        queue = call.runtime.queue_id or ""
         agent = self.roster.pool(queue).take()
         if agent is not None:
             self._connect(call, agent)
@@ -59,19 +63,28 @@ class WaitingQueue:
         call.waiting = True
         self._calls.setdefault(queue, deque()).append(call)
         self._counts[queue] = self._counts.get(queue, 0) + 1
-        profile = runtime.profile
-        limit = profile.patience()
-        predictive = runtime.config.predictive
-        deadline = predictive.connection_threshold + profile.threshold_offset(
-            predictive.connection_start_point
-        )
-        self.clock.call_in(min(limit, deadline), self._give_up, call)
-
-    def _give_up(self, call: Call) -> None:
+        patience = call.runtime.profile.patience()
+        clock = self.clock
+        if call.threshold_at > clock.now:
+            clock.call_at(call.threshold_at, self._at_threshold, call)
+        else:
+            self._at_threshold(call)
         if call.waiting:
-            call.waiting = False
-            self._counts[call.runtime.queue_id or ""] -= 1
-            self._abandon(call)
+            clock.call_in(patience, self._out_of_patience, call)
+
+    def leave(self, call: Call) -> None:
+        """``call`` stops waiting (its entry is skipped when met)."""
+        call.waiting = False
+        self._counts[call.runtime.queue_id or ""] -= 1
+
+    def _at_threshold(self, call: Call) -> None:
+        if call.waiting and not call.abandoned:
+            self._threshold_passed(call)
+
+    def _out_of_patience(self, call: Call) -> None:
+        if call.waiting:
+            self.leave(call)
+            self._hung_up(call)
 
     def serve(self, queue: str) -> None:
         """Free agents of ``queue`` take waiting calls, oldest first."""

@@ -18,7 +18,7 @@ from sim.scenario import Instance
 def _amd(config: ScenarioCampaign) -> dict[str, Any]:
     return {
         "enableAnswerMachineDetection": config.answering_machine_detection,
-        "awaitAnswerMachinePrompt": False,
+        "awaitAnswerMachinePrompt": config.await_answer_machine_prompt,
     }
 
 
@@ -107,6 +107,7 @@ def config_from_api(view: CoreCampaign) -> ScenarioCampaign:
             "dialing_capacity": view.dialing_capacity or 1.0,
             "source_phone_number": view.source_phone_number,
             "answering_machine_detection": view.amd_enabled,
+            "await_answer_machine_prompt": view.await_answer_machine_prompt,
             **_api_settings(view),
         }
     )

@@ -10,7 +10,7 @@ from sim.scenario.base import Frozen, Identifier, PhoneNumber, Probability
 from sim.scenario.distributions import Distribution, Uniform
 from sim.scenario.sources import Source
 from sim.scenario.telephony import Outcomes
-from sim.scenario.units import HOUR, Duration, at_least, within
+from sim.scenario.units import HOUR, Duration, PositiveDuration, at_least, within
 
 if TYPE_CHECKING:
     from sim.scenario.model import Scenario
@@ -29,8 +29,19 @@ class PredictiveConfig(Frozen):
     """Predictive pacing (v2 abandonmentRate config); used when mode = predictive."""
 
     target_abandonment: float = Field(default=0.03, ge=0.0, le=1.0)
-    connection_start_point: ConnectionStartPoint = "CONNECTED_TO_SYSTEM"
+    connection_start_point: ConnectionStartPoint | None = Field(
+        default=None,
+        description="Where the connection threshold starts; null = GREETING_END with AMD on"
+        " (the console offers only the greeting start points then), CONNECTED_TO_SYSTEM"
+        " with AMD off.",
+    )
     connection_threshold: Annotated[Duration, at_least(1.0)] = 2.0
+    after_threshold: Literal["queue", "hang_up"] = Field(
+        default="queue",
+        description="A live call still waiting at the threshold is counted abandoned; queue:"
+        " it stays in the queue until an agent takes it or the customer hangs up;"
+        " hang_up: the flow plays its message and disconnects (regulated markets).",
+    )
     evaluation_window: Annotated[Duration, within("1h", "24h")] = Field(
         default=HOUR, description="PT1H..PT24H."
     )
@@ -56,11 +67,16 @@ class PreviewConfig(Frozen):
 
 
 class RedialPolicy(Frozen):
-    """Redial attempts for some outcomes; max_attempts 1 means no redial."""
+    """The client's redials: a number whose attempt ended in one of ``on`` is
+    submitted again (a new dial request, with a new clientToken) ``delay``
+    later, up to ``max_attempts`` attempts in all; max_attempts 1 means none."""
 
     max_attempts: int = Field(default=1, ge=1)
     delay: Duration = HOUR
     on: tuple[RedialOutcome, ...] = ("NO_ANSWER", "BUSY")
+    expires_after: PositiveDuration = Field(
+        default=HOUR, description="expirationTime of a redial = its submission + this."
+    )
 
 
 class ScheduleEntry(Frozen):
@@ -90,6 +106,10 @@ class Campaign(Frozen):
     )
     source_phone_number: PhoneNumber | None = None
     answering_machine_detection: bool = True
+    await_answer_machine_prompt: bool = Field(
+        default=False,
+        description="awaitAnswerMachinePrompt: a message left on a machine waits for the beep.",
+    )
     ring_timeout: Annotated[Duration, within("15s", "60s")] = Field(
         default=30.0, description="15s..60s."
     )
@@ -120,6 +140,13 @@ class Campaign(Frozen):
     def caller_id(self, scenario: Scenario) -> str:
         """The number calls are placed from."""
         return self.source_phone_number or scenario.instance.phone_numbers[0]
+
+    def start_point(self) -> str:
+        """The connection threshold's start point, the default resolved by AMD."""
+        point = self.predictive.connection_start_point
+        if point is not None:
+            return point
+        return "GREETING_END" if self.answering_machine_detection else "CONNECTED_TO_SYSTEM"
 
     def starts_running(self) -> bool:
         """Whether the campaign is started at offset 0 (no ``start`` in its schedule)."""

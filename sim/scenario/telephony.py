@@ -7,7 +7,7 @@ import math
 from pydantic import Field, field_validator, model_validator
 
 from sim.scenario.base import Frozen, Identifier, PhoneNumber, Probability, duplicates
-from sim.scenario.distributions import Distribution, Exponential, Fixed, LogNormal
+from sim.scenario.distributions import Distribution, Exponential, Fixed, LogNormal, Uniform
 
 OUTCOME_TOLERANCE = 1e-6
 
@@ -32,7 +32,17 @@ class Instance(Frozen):
 
 
 class AmdErrors(Frozen):
-    """Answering-machine detection error rates (only with AMD on)."""
+    """How answering-machine detection classifies answered calls (only with AMD on).
+
+    Statuses as in the contact-record data model: a person is HUMAN_ANSWERED,
+    or taken for a machine (VOICEMAIL_NO_BEEP, hung up: AMD_HANGUP); a machine
+    is VOICEMAIL_BEEP or VOICEMAIL_NO_BEEP, FAX_MACHINE_DETECTED, or taken for a
+    person (HUMAN_ANSWERED, reaches an agent). Either may be left undecided
+    (AMD_UNRESOLVED, or AMD_UNRESOLVED_SILENCE for a person who said nothing)
+    or hit an error (AMD_ERROR): the flow routes those to the queue like a
+    person. Busy and invalid numbers are SIT_TONE_BUSY / SIT_TONE_INVALID_NUMBER,
+    or the unspecific SIT_TONE_DETECTED.
+    """
 
     human_as_machine: Probability = Field(
         default=0.0, description="A live person taken for a machine (call hung up: AMD_HANGUP)."
@@ -40,6 +50,39 @@ class AmdErrors(Frozen):
     machine_as_human: Probability = Field(
         default=0.0, description="A machine taken for a person (reaches an agent)."
     )
+    unresolved: Probability = Field(
+        default=0.0, description="An answered call AMD cannot decide on (AMD_UNRESOLVED)."
+    )
+    silence: Probability = Field(
+        default=0.0,
+        description="Of the undecided live people, the share who were silent"
+        " (AMD_UNRESOLVED_SILENCE).",
+    )
+    error: Probability = Field(
+        default=0.0, description="AMD fails on an answered call (AMD_ERROR)."
+    )
+    beep: Probability = Field(
+        default=0.8, description="Share of detected voicemails with a beep (VOICEMAIL_BEEP)."
+    )
+    fax: Probability = Field(
+        default=0.0, description="Share of machines that are fax machines (FAX_MACHINE_DETECTED)."
+    )
+    sit_unspecified: Probability = Field(
+        default=0.0,
+        description="Share of busy and invalid numbers whose tone is reported only as"
+        " SIT_TONE_DETECTED.",
+    )
+
+    @model_validator(mode="after")
+    def _one_decision(self) -> AmdErrors:
+        for side, wrong in (("person", self.human_as_machine), ("machine", self.machine_as_human)):
+            total = wrong + self.unresolved + self.error
+            if total > 1.0 + OUTCOME_TOLERANCE:
+                raise ValueError(
+                    f"a {side} is misclassified, unresolved or in error with probability"
+                    f" {total:.6g} (more than 1)"
+                )
+        return self
 
 
 class Outcomes(Frozen):
@@ -95,7 +138,17 @@ class CallDurations(Frozen):
         " GREETING_START connection threshold starts; null = at the answer.",
     )
     greeting: Distribution | None = Field(
-        default=None,
+        default=Uniform(low=0.5, high=1.5),
         description="Length of the customer's greeting; the GREETING_END connection"
         " threshold starts at its end; null = no greeting (zero).",
+    )
+    amd_delay: Distribution = Field(
+        default=Uniform(low=1.0, high=2.5),
+        description="With AMD on: answer to the classification, when a person reaches the"
+        " queue (or a machine is hung up on); it runs inside the connection threshold.",
+    )
+    voicemail_prompt: Distribution = Field(
+        default=Uniform(low=5.0, high=15.0),
+        description="Answer to a voicemail's beep; with awaitAnswerMachinePrompt a message"
+        " left on the machine starts after it.",
     )

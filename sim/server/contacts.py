@@ -8,11 +8,13 @@ emitted, without reading the database back.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sim.domain import Event, EventSink
+from sim.domain import Event, EventSink, EventType
+from sim.store import contact as C
+from sim.store.contact import State
 
 DEFAULT_MAX_CONTACTS = 1_000_000
 
@@ -20,83 +22,25 @@ DEFAULT_MAX_CONTACTS = 1_000_000
 # what Connect's "API" initiation method stands for; "CAMPAIGN" is not a
 # member of ContactInitiationMethod in the connect model.
 INITIATION_METHOD = "API"
+AMD_DISABLED = "AMD_DISABLED"  # a contact record has no status then
+_INITIATED = EventType.INITIATED.value
+_DIALED = EventType.DIAL_REQUEST_DIALED.value
 
 
-@dataclass(slots=True)
 class ContactView:
-    """What DescribeContact can say about one contact, filled in as events arrive."""
+    """A contact as DescribeContact sees it: its record (the store's one fold,
+    ``sim.store.contact``) and the time of its latest event."""
 
-    contact_id: str
-    instance_id: str
-    initiated: float
-    campaign_id: str | None = None
-    queue_id: str | None = None
-    customer_address: str | None = None
-    system_address: str | None = None
-    last_update: float = 0.0
-    ring_start: float | None = None
-    connected_to_system: float | None = None
-    enqueued: float | None = None
-    agent_id: str | None = None
-    connected_to_agent: float | None = None
-    disconnected: float | None = None
-    disconnect_reason: str | None = None
-    amd_status: str | None = None
-    completed: float | None = None
-    acw_s: float | None = None
+    __slots__ = ("last_update", "state")
 
+    def __init__(self, state: State, last_update: float) -> None:
+        self.state = state
+        self.last_update = last_update
 
-def _initiated(e: Event) -> ContactView:
-    p = e.payload
-    return ContactView(
-        contact_id=e.stream_id,
-        instance_id=p["instance_id"],
-        initiated=e.time,
-        campaign_id=p["campaign_id"],
-        queue_id=p["queue_id"],
-        customer_address=p["customer_endpoint"],
-        system_address=p["system_endpoint"],
-    )
-
-
-def _ringing(c: ContactView, e: Event) -> None:
-    c.ring_start = e.time
-
-
-def _connected_to_system(c: ContactView, e: Event) -> None:
-    c.connected_to_system = e.time
-    c.amd_status = e.payload["amd_status"]
-
-
-def _queued(c: ContactView, e: Event) -> None:
-    c.enqueued = e.time
-    c.queue_id = e.payload["queue_id"] or c.queue_id
-
-
-def _connected_to_agent(c: ContactView, e: Event) -> None:
-    c.connected_to_agent = e.time
-    c.agent_id = e.payload["agent_id"]
-
-
-def _disconnected(c: ContactView, e: Event) -> None:
-    c.disconnected = e.time
-    c.disconnect_reason = e.payload["disconnect_reason"]
-    c.amd_status = e.payload["amd_status"]
-
-
-def _completed(c: ContactView, e: Event) -> None:
-    c.completed = e.time
-    c.acw_s = e.payload["after_contact_work_s"]
-
-
-_UPDATES: dict[str, Callable[[ContactView, Event], None]] = {
-    "RINGING": _ringing,
-    "CONNECTED_TO_SYSTEM": _connected_to_system,
-    "QUEUED": _queued,
-    "CONNECTED_TO_AGENT": _connected_to_agent,
-    "DISCONNECTED": _disconnected,
-    "COMPLETED": _completed,
-}
+    @property
+    def instance_id(self) -> str | None:
+        instance: str | None = self.state[C.C_INSTANCE]
+        return instance
 
 
 @dataclass(slots=True)
@@ -137,23 +81,27 @@ class ContactIndex:
         return len(self._contacts)
 
     def append(self, events: Sequence[Event]) -> None:
-        """EventSink protocol: fold contact events, ignore the rest."""
+        """EventSink protocol: fold contact events, and dial requests' ends."""
         contacts = self._contacts
+        fold = C.FOLD
         for e in events:
-            if e.type == "INITIATED":
-                contacts[e.stream_id] = _initiated(e)
+            type_ = e.type
+            if type_ == _INITIATED:
+                state = C.new_state(e.stream_id)
+                C.initiated(state, e)
+                contacts[e.stream_id] = ContactView(state, e.time)
                 if len(contacts) > self.max_contacts:
                     contacts.popitem(last=False)
                 continue
-            if e.type.startswith("DIAL_REQUEST_"):
+            if type_.startswith("DIAL_REQUEST_"):
                 self._dial_request(e)
                 continue
-            update = _UPDATES.get(e.type)
+            update = fold.get(type_)
             if update is None:
                 continue
             view = contacts.get(e.stream_id)
             if view is not None:
-                update(view, e)
+                update(view.state, e)
                 view.last_update = e.time
 
     def _dial_request(self, e: Event) -> None:
@@ -166,8 +114,13 @@ class ContactIndex:
             if len(requests) > self.max_contacts:
                 requests.popitem(last=False)
         view.state, view.updated = state, e.time
-        if e.type == "DIAL_REQUEST_DIALED":
-            view.contact_ids.append(e.payload["contact_id"])
+        if e.type == _DIALED:
+            contact_id = e.payload["contact_id"]
+            view.contact_ids.append(contact_id)
+            contact = self._contacts.get(contact_id)
+            if contact is not None:
+                C.dialed(contact.state, e)
+                contact.last_update = e.time
 
     def get(self, contact_id: str) -> ContactView | None:
         return self._contacts.get(contact_id)
@@ -196,46 +149,52 @@ def _endpoint(address: str | None) -> dict[str, str] | None:
     return None if address is None else {"Type": "TELEPHONE_NUMBER", "Address": address}
 
 
-def _agent_info(c: ContactView) -> dict[str, Any] | None:
-    if c.connected_to_agent is None:
+def _agent_info(st: State) -> dict[str, Any] | None:
+    if st[C.C_AGENT_TS] is None:
         return None
-    info: dict[str, Any] = {"ConnectedToAgentTimestamp": c.connected_to_agent}
-    _put(info, "Id", c.agent_id)
+    info: dict[str, Any] = {"ConnectedToAgentTimestamp": st[C.C_AGENT_TS]}
+    _put(info, "Id", st[C.C_AGENT])
     # After-contact work runs from the disconnect to COMPLETED, and only
     # for contacts an agent handled.
-    _put(info, "AfterContactWorkStartTimestamp", c.disconnected)
-    if c.completed is not None:
-        info["AfterContactWorkEndTimestamp"] = c.completed
-        info["AfterContactWorkDuration"] = round(c.acw_s or 0.0)
+    _put(info, "AfterContactWorkStartTimestamp", st[C.C_DISCONNECT])
+    if st[C.C_ACW_END] is not None:
+        info["AfterContactWorkEndTimestamp"] = st[C.C_ACW_END]
+        info["AfterContactWorkDuration"] = round(st[C.C_ACW_S] or 0.0)
     return info
 
 
-def describe_contact(c: ContactView, arn_prefix: str) -> dict[str, Any]:
-    """The DescribeContact response for ``c`` (timestamps as epoch seconds).
+def describe_contact(view: ContactView, arn_prefix: str) -> dict[str, Any]:
+    """The DescribeContact response for a contact (timestamps as epoch seconds).
 
     Only members of the connect model's ``Contact`` shape appear; a member is
-    left out until its event has happened (as Connect leaves them null).
+    left out until its event has happened (as Connect leaves them null). As in
+    the contact record, InitiationTimestamp is re-stamped when the call starts,
+    and a contact with AMD disabled has no AnsweringMachineDetectionStatus.
     ``arn_prefix`` is ``arn:aws:connect:<region>:<account>:instance/<id>``.
     """
+    st = view.state
+    contact_id = st[C.C_ID]
     contact: dict[str, Any] = {
-        "Arn": f"{arn_prefix}/contact/{c.contact_id}",
-        "Id": c.contact_id,
-        "InitialContactId": c.contact_id,
+        "Arn": f"{arn_prefix}/contact/{contact_id}",
+        "Id": contact_id,
+        "InitialContactId": contact_id,
         "InitiationMethod": INITIATION_METHOD,
         "Channel": "VOICE",
-        "InitiationTimestamp": c.initiated,
-        "LastUpdateTimestamp": c.last_update or c.initiated,
+        "InitiationTimestamp": st[C.C_INITIATED],
+        "LastUpdateTimestamp": view.last_update,
     }
-    _put(contact, "RingStartTimestamp", c.ring_start)
-    _put(contact, "ConnectedToSystemTimestamp", c.connected_to_system)
-    _put(contact, "DisconnectTimestamp", c.disconnected)
-    _put(contact, "DisconnectReason", c.disconnect_reason)
-    _put(contact, "AnsweringMachineDetectionStatus", c.amd_status)
-    _put(contact, "CustomerEndpoint", _endpoint(c.customer_address))
-    _put(contact, "SystemEndpoint", _endpoint(c.system_address))
-    if c.enqueued is not None:
-        contact["QueueInfo"] = {"Id": c.queue_id, "EnqueueTimestamp": c.enqueued}
-    _put(contact, "AgentInfo", _agent_info(c))
-    if c.campaign_id is not None:
-        contact["Campaign"] = {"CampaignId": c.campaign_id}
+    _put(contact, "RingStartTimestamp", st[C.C_RING])
+    _put(contact, "ConnectedToSystemTimestamp", st[C.C_SYSTEM_TS])
+    _put(contact, "DisconnectTimestamp", st[C.C_DISCONNECT])
+    _put(contact, "DisconnectReason", st[C.C_REASON])
+    amd = st[C.C_AMD]
+    if amd != AMD_DISABLED:
+        _put(contact, "AnsweringMachineDetectionStatus", amd)
+    _put(contact, "CustomerEndpoint", _endpoint(st[C.C_CUSTOMER]))
+    _put(contact, "SystemEndpoint", _endpoint(st[C.C_SYSTEM]))
+    if st[C.C_ENQUEUE] is not None:
+        contact["QueueInfo"] = {"Id": st[C.C_QUEUE], "EnqueueTimestamp": st[C.C_ENQUEUE]}
+    _put(contact, "AgentInfo", _agent_info(st))
+    if st[C.C_CAMPAIGN] is not None:
+        contact["Campaign"] = {"CampaignId": st[C.C_CAMPAIGN]}
     return {"Contact": contact}

@@ -22,41 +22,14 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
-from sim.domain import LIVE_OUTCOMES, AgentState, Event, Outcome
+from sim.domain import AgentState, Event, Outcome
+from sim.store import contact as fold
+from sim.store.contact import C_ABANDONED, C_CAMPAIGN, C_LIVE, C_OUTCOME, C_SEQ, State
 from sim.store.schema import ALL_CAMPAIGNS, COUNTER_COLUMNS
 
 _TIME = itemgetter(3)  # an event's time
 
 Row = tuple[Any, ...]
-
-# Slots of a contact's state list, in ``contacts`` column order (minus run_id).
-(
-    C_ID,
-    C_SEQ,
-    C_CAMPAIGN,
-    C_REQUEST,
-    C_ATTEMPT,
-    C_INSTANCE,
-    C_QUEUE,
-    C_AGENT,
-    C_CUSTOMER,
-    C_SYSTEM,
-    C_INITIATED,
-    C_RING,
-    C_SYSTEM_TS,
-    C_ENQUEUE,
-    C_AGENT_TS,
-    C_DISCONNECT,
-    C_ACW_START,
-    C_ACW_END,
-    C_ACW_S,
-    C_REASON,
-    C_AMD,
-    C_OUTCOME,
-    C_QUEUE_WAIT,
-    C_TALK,
-) = range(24)
-_CONTACT_WIDTH = 24
 
 _K = {name: i for i, name in enumerate(COUNTER_COLUMNS)}
 K_ACCEPTED, K_REJECTED, K_EXPIRED, K_FAILED = (
@@ -66,14 +39,15 @@ K_ACCEPTED, K_REJECTED, K_EXPIRED, K_FAILED = (
     _K["failed"],
 )
 K_DIALS, K_CONNECTED, K_BACKLOG = _K["dials"], _K["connected"], _K["backlog"]
+K_LIVE, K_ABANDONED = _K["live_answers"], _K["abandoned"]
+_AMD_HANGUP = Outcome.AMD_HANGUP.value
 
-# Counters bumped when DISCONNECTED reveals the outcome.
+# Counters bumped when DISCONNECTED reveals the outcome (live answers and
+# abandonment come from the contact's flags instead).
 _OUTCOME_COUNTERS: dict[str, tuple[int, ...]] = {
     str(o): tuple(
         idx
         for flag, idx in (
-            (o in LIVE_OUTCOMES, _K["live_answers"]),
-            (o == Outcome.ABANDONED, _K["abandoned"]),
             (o == Outcome.VOICEMAIL, _K["voicemail"]),
             (o == Outcome.NO_ANSWER, _K["no_answer"]),
             (o in (Outcome.BUSY, Outcome.INVALID_NUMBER), _K["busy_invalid"]),
@@ -123,8 +97,7 @@ class Projector:
         if not interval_s > 0:
             raise ValueError(f"interval_s must be > 0, got {interval_s!r}")
         self.interval_s = float(interval_s)
-        self._contacts: dict[str, list[Any]] = {}
-        self._pending_attempts: dict[str, Any] = {}  # contact id -> attempt, DIALED first
+        self._contacts: dict[str, State] = {}
         self._dialing: set[str] = set()  # requests with an attempt in progress
         self._agents: dict[str, tuple[str, float, Any, int]] = {}  # open span per agent
         self._counters: dict[tuple[int, str | None], list[int]] = {}
@@ -146,7 +119,6 @@ class Projector:
             "DIAL_REQUEST_ACCEPTED": self._accepted,
             "DIAL_REQUEST_REJECTED": self._rejected,
             "DIAL_REQUEST_DIALED": self._dialed,
-            "DIAL_REQUEST_RETRY_SCHEDULED": self._retry_scheduled,
             "DIAL_REQUEST_EXPIRED": self._expired,
             "DIAL_REQUEST_FAILED": self._failed,
             "DIAL_REQUEST_COMPLETED": self._request_completed,
@@ -156,7 +128,7 @@ class Projector:
     @property
     def in_flight(self) -> int:
         """Contacts and dialing requests currently held (for memory checks)."""
-        return len(self._contacts) + len(self._dialing) + len(self._pending_attempts)
+        return len(self._contacts) + len(self._dialing)
 
     def feed(self, events: Iterable[Event]) -> ProjectionRows:
         """Fold ``events`` (in log order); return the rows that became final."""
@@ -225,91 +197,50 @@ class Projector:
 
     # -- contact stream -------------------------------------------------------
 
-    def _contact(self, ev: Event) -> list[Any]:
+    def _contact(self, ev: Event) -> State:
         st = self._contacts.get(ev[0])
         if st is None:  # log without INITIATED (truncated or tampered): keep folding
-            st = self._contacts[ev[0]] = [None] * _CONTACT_WIDTH
-            st[C_ID] = ev[0]
+            st = self._contacts[ev[0]] = fold.new_state(ev[0])
         return st
 
     def _initiated(self, ev: Event) -> None:
-        p = ev[4]
-        st = self._contact(ev)
-        st[C_CAMPAIGN] = p.get("campaign_id")
-        st[C_REQUEST] = p.get("request_identifier")
-        st[C_INSTANCE] = p.get("instance_id")
-        st[C_QUEUE] = p.get("queue_id")
-        st[C_CUSTOMER] = p.get("customer_endpoint")
-        st[C_SYSTEM] = p.get("system_endpoint")
-        st[C_INITIATED] = ev[3]
-        attempt = self._pending_attempts.pop(ev[0], None)
-        if attempt is not None:
-            st[C_ATTEMPT] = attempt
+        fold.initiated(self._contact(ev), ev)
 
     def _ringing(self, ev: Event) -> None:
-        st = self._contact(ev)
-        st[C_RING] = ev[3]
-        agent = ev[4].get("agent_id")
-        if agent is not None:
-            st[C_AGENT] = agent
+        fold.ringing(self._contact(ev), ev)
 
     def _connected_to_system(self, ev: Event) -> None:
-        st = self._contact(ev)
-        st[C_SYSTEM_TS] = ev[3]
-        st[C_AMD] = ev[4].get("amd_status")
+        fold.connected_to_system(self._contact(ev), ev)
 
     def _queued(self, ev: Event) -> None:
-        st = self._contact(ev)
-        st[C_ENQUEUE] = ev[3]
-        queue = ev[4].get("queue_id")
-        if queue is not None:
-            st[C_QUEUE] = queue
+        fold.queued(self._contact(ev), ev)
 
     def _connected_to_agent(self, ev: Event) -> None:
         st = self._contact(ev)
-        st[C_AGENT_TS] = ev[3]
-        st[C_AGENT] = ev[4].get("agent_id")
+        fold.connected_to_agent(st, ev)
         self._count(ev[3], st[C_CAMPAIGN], K_CONNECTED)
 
     def _disconnected(self, ev: Event) -> None:
-        p = ev[4]
         st = self._contact(ev)
-        st[C_DISCONNECT] = ev[3]
-        st[C_REASON] = p.get("disconnect_reason")
-        amd = p.get("amd_status")
-        if amd is not None:
-            st[C_AMD] = amd
-        outcome = p.get("outcome")
-        # A plain str (the engine may pass an Outcome member), so rows hold
-        # builtins only and ship cheaply to a writer process.
-        st[C_OUTCOME] = outcome if outcome is None else str(outcome)
-        slots = _OUTCOME_COUNTERS.get(outcome, ())  # type: ignore[arg-type]
-        if slots:
-            row = self._row(ev[3], st[C_CAMPAIGN])
-            for slot in slots:
-                row[slot] += 1
+        fold.disconnected(st, ev)
+        outcome = st[C_OUTCOME]
+        row = self._row(ev[3], st[C_CAMPAIGN])
+        for slot in _OUTCOME_COUNTERS.get(outcome, ()):
+            row[slot] += 1
+        if st[C_LIVE]:
+            row[K_LIVE] += 1
+            if st[C_ABANDONED] or outcome == _AMD_HANGUP:
+                row[K_ABANDONED] += 1
 
     def _completed(self, ev: Event) -> None:
         st = self._contacts.pop(ev[0], None)
         if st is None:
-            st = [None] * _CONTACT_WIDTH
-            st[C_ID] = ev[0]
-        if st[C_AGENT] is not None:  # after-contact work only when an agent was on it
-            st[C_ACW_START] = st[C_DISCONNECT]
-            st[C_ACW_END] = ev[3]
-            acw = ev[4].get("after_contact_work_s")
-            if acw is None and st[C_DISCONNECT] is not None:
-                acw = ev[3] - st[C_DISCONNECT]
-            st[C_ACW_S] = acw
+            st = fold.new_state(ev[0])
+        fold.completed(st, ev)
         self._emit_contact(st)
 
-    def _emit_contact(self, st: list[Any]) -> None:
-        enqueue, to_agent, gone = st[C_ENQUEUE], st[C_AGENT_TS], st[C_DISCONNECT]
-        if enqueue is not None:
-            end = to_agent if to_agent is not None else gone
-            st[C_QUEUE_WAIT] = None if end is None else end - enqueue
-        if to_agent is not None and gone is not None:
-            st[C_TALK] = gone - to_agent
+    def _emit_contact(self, st: State) -> None:
+        fold.finish(st)
         self._contact_seq += 1
         st[C_SEQ] = self._contact_seq
         self._out.contacts.append(tuple(st))
@@ -330,16 +261,9 @@ class Projector:
         row[K_DIALS] += 1
         row[K_BACKLOG] -= 1
         self._dialing.add(ev[0])
-        contact_id, attempt = p.get("contact_id"), p.get("attempt")
-        st = self._contacts.get(contact_id)  # type: ignore[arg-type]
+        st = self._contacts.get(p.get("contact_id"))  # type: ignore[arg-type]
         if st is not None:
-            st[C_ATTEMPT] = attempt
-        elif contact_id is not None:
-            self._pending_attempts[contact_id] = attempt
-
-    def _retry_scheduled(self, ev: Event) -> None:
-        self._dialing.discard(ev[0])
-        self._count(ev[3], ev[4].get("campaign_id"), K_BACKLOG)
+            fold.dialed(st, ev)
 
     def _ended_unfinished(self, ev: Event, slot: int) -> None:
         campaign = ev[4].get("campaign_id")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Double,
     ForeignKey,
@@ -131,10 +132,15 @@ contacts = Table(
     Column("agent_id", String(200)),
     Column("customer_endpoint", String(64)),
     Column("system_endpoint", String(64)),
+    # INITIATED: BatchPutContact created the contact (at ingestion).
+    Column("created_timestamp", Double),
+    # As in Connect's contact record: the creation, re-stamped when the call starts.
     Column("initiation_timestamp", Double),
     Column("ring_start_timestamp", Double),
     Column("connected_to_system_timestamp", Double),
     Column("enqueue_timestamp", Double),
+    # Past it, a contact not connected to an agent counts as abandoned.
+    Column("threshold_timestamp", Double),
     Column("connected_to_agent_timestamp", Double),
     Column("disconnect_timestamp", Double),
     Column("after_contact_work_start_timestamp", Double),
@@ -143,6 +149,9 @@ contacts = Table(
     Column("disconnect_reason", String(64)),
     Column("answering_machine_detection_status", String(64)),
     Column("outcome", String(32)),
+    Column("live_person", Boolean),  # who answered (the truth AMD guesses at); null: nobody
+    # Not connected to an agent within the threshold (hung up, dropped, or connected late).
+    Column("abandoned", Boolean),
     Column("queue_wait_s", Double),
     Column("talk_s", Double),
     # Keyed by emission order, so rows append at the end of one B-tree. A key

@@ -252,8 +252,9 @@ def test_staffing_overrides_set_every_shift() -> None:
 
 
 def test_find_staffing_bisects_to_the_fewest_agents() -> None:
-    result = find_staffing(list_scenario(), deadline_s=1800.0, max_abandonment=0.05, k=3)
-    # 300 calls x 120 s in 1800 s needs 20 agents; with 20 the last one starts at 1680 s.
+    result = find_staffing(list_scenario(), deadline_s=1790.0, max_abandonment=0.05, k=3)
+    # 300 calls x 120 s: 19 agents dial the last one at 15 x 120 = 1800 s, past the
+    # deadline; 20 agents dial it at 1680 s.
     assert result.agents == 20
     assert len(result.probes) < result.agents  # fewer than a walk from 1
     by_agents = {p.agents: p for p in result.probes}

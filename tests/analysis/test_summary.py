@@ -44,7 +44,10 @@ def test_summary_of_the_sample_run(summary_store: Store) -> None:
             "connected_to_agent",
             "abandoned",
             "abandonment_rate",
+            "abandoned_connect",
+            "abandonment_rate_connect",
             "amd_hangups",
+            "expired_contacts",
             "batch_put_contact_calls",
             "batch_put_contact_throttled",
             "batch_put_contact_retries",
@@ -55,21 +58,27 @@ def test_summary_of_the_sample_run(summary_store: Store) -> None:
         "run_id": run_id,
         "status": "completed",
         "seed": 7,
-        "dial_requests_received": 8,
-        "dial_requests_accepted": 7,
+        "dial_requests_received": 9,  # r3's redial is a new request
+        "dial_requests_accepted": 8,
         "dial_requests_rejected": 1,
         "dial_requests_expired": 1,
         "dial_requests_failed": 1,
-        "contacts_created": 6,
+        "contacts_created": 7,  # r7's contact too, created then expired undialed
         "dials": 6,
         "live_answers": 3,
         "voicemail": 1,
         "no_answer": 1,
         "busy_or_invalid": 1,
         "connected_to_agent": 1,
-        "abandoned": 1,
-        "abandonment_rate": 0.5,
+        # The regulator's view: r2 waited past the threshold and r5, a person, was
+        # hung up on by AMD: 2 of the 3 people who answered (r1, r2, r5).
+        "abandoned": 2,
+        "abandonment_rate": 2 / 3,
+        # Connect's view counts only HUMAN_ANSWERED contacts: r2 of r1, r2.
+        "abandoned_connect": 1,
+        "abandonment_rate_connect": 0.5,
         "amd_hangups": 1,
+        "expired_contacts": 1,
         "batch_put_contact_calls": 2,
         "batch_put_contact_throttled": 1,
         "batch_put_contact_retries": 1,
@@ -78,10 +87,11 @@ def test_summary_of_the_sample_run(summary_store: Store) -> None:
     }
     assert s.agent_occupancy == pytest.approx(150.0 / 2400.0)
     assert s.agent_utilisation == pytest.approx(150.0 / 2400.0)  # no reserved time here
-    waits = [5.0] * 5  # first attempts wait 5 s; r3's second attempt is not counted
-    assert s.wait_to_dial_mean_s == pytest.approx(sum(waits) / 5)
+    assert s.wait_to_dial_mean_s == pytest.approx(5.0)  # every request waits 5 s
     assert s.wait_to_dial_p90_s == pytest.approx(5.0)
-    last_dial = 665.5  # r3's retry
+    assert s.creation_to_dial_mean_s == pytest.approx(4.0)  # created 1 s after acceptance
+    assert s.creation_to_dial_p90_s == pytest.approx(4.0)
+    last_dial = 670.0  # r3's redial: accepted 600 s after its first attempt ended at 65 s
     assert s.dials_per_hour == pytest.approx(6 / (last_dial / 3600))
     assert s.list_completion_s == pytest.approx(1000.0)  # r7 expired last
     c1, c2 = s.per_campaign["c1"], s.per_campaign["c2"]
@@ -92,7 +102,16 @@ def test_summary_of_the_sample_run(summary_store: Store) -> None:
         0.5,
     )
     assert (c2["dial_requests_received"], c2["dial_requests_expired"], c2["dials"]) == (5, 1, 2)
-    assert c2["abandonment_rate"] is None and c2["amd_hangups"] == 1
+    assert c2["abandonment_rate"] == 1.0 and c2["amd_hangups"] == 1  # r5, hung up on by AMD
+    assert c2["abandonment_rate_connect"] is None  # no contact Connect saw live
+    assert s.amd_statuses == {
+        "AMD_NOT_APPLICABLE": 1,
+        "AMD_UNANSWERED": 1,
+        "HUMAN_ANSWERED": 2,
+        "SIT_TONE_BUSY": 1,
+        "VOICEMAIL_BEEP": 1,
+        "VOICEMAIL_NO_BEEP": 1,
+    }
     assert s.sim_duration_s == SAMPLE_END - START
 
 

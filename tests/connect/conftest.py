@@ -145,3 +145,27 @@ def core_sink() -> tuple[OutboundCore, ListSink]:
 
 
 __all__ = ["Faults"]
+
+
+def ingest(core: OutboundCore, cid: str, n: int = 25, now: float = T0) -> list[str]:
+    """What a campaign's ingestion does: take arriving requests, create their
+    contacts with BatchPutContact, hand them to the core; the ContactIds."""
+    taken = core.take_arriving(cid, n, now)
+    if not taken:
+        return []
+    items = [
+        contact_item(
+            cid,
+            i,
+            RequestIdentifier=r.id,
+            CustomerEndpoint={"Type": "TELEPHONE_NUMBER", "Address": r.phone_number},
+        )
+        for i, r in enumerate(taken)
+    ]
+    out = call_bpc(core, bpc(items, token=f"ingest-{taken[0].id}"), now)
+    by_id = {r.id: r for r in taken}
+    created = [
+        (by_id[s["RequestIdentifier"]], s["ContactId"]) for s in out["SuccessfulRequestList"]
+    ]
+    core.contacts_created(cid, created, now)
+    return [contact for _, contact in created]

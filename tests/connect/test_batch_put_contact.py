@@ -122,7 +122,9 @@ def test_every_failure_code_is_reachable() -> None:
     assert tested == {c.value for c in FailureReasonCodeEnum}
 
 
-def test_request_throttled_when_campaign_not_running() -> None:
+def test_request_throttled_when_campaign_does_not_accept_requests() -> None:
+    """Contacts are created at ingestion, for a Running or a Paused campaign (it keeps
+    accepting dial requests); not before it starts, nor after it stops."""
     core, _ = make_core()
     cid = core.create_campaign(v1_create(), api="v1", now=T0)
     out = call_bpc(core, bpc([contact_item(cid)]))
@@ -130,6 +132,9 @@ def test_request_throttled_when_campaign_not_running() -> None:
     core.start_campaign(cid, T0)
     core.pause_campaign(cid, T0)
     out = call_bpc(core, bpc([contact_item(cid)], token="t2"))
+    assert len(out["SuccessfulRequestList"]) == 1
+    core.stop_campaign(cid, T0)
+    out = call_bpc(core, bpc([contact_item(cid)], token="t3"))
     assert out["FailedRequestList"][0]["FailureReasonCode"] == "REQUEST_THROTTLED"
 
 

@@ -35,7 +35,7 @@ def test_accept_v1_events_and_records() -> None:
         assert e.stream_id == ok["id"] and e.version == 1
         assert tuple(e.payload) == PAYLOAD_KEYS["DIAL_REQUEST_ACCEPTED"]
         assert e.payload["expiration_time"] == T0 + 600 and e.payload["api"] == "v1"
-    (r,) = core.take_dial_requests(cid, 1, T0)
+    (r,) = core.take_arriving(cid, 1, T0)
     assert (r.id, r.version, r.client_token, r.attributes) == (
         out["successfulRequests"][0]["id"],
         1,
@@ -52,7 +52,7 @@ def test_wire_timestamps(expiration: object) -> None:
     core, _ = make_core()
     cid = running(core)
     put_dial(core, cid, [dial_item(0, expires=expiration)])  # type: ignore[arg-type]
-    (r,) = core.take_dial_requests(cid, 1, T0)
+    (r,) = core.take_arriving(cid, 1, T0)
     assert r.expiration == 1893456000.0
 
 
@@ -155,12 +155,13 @@ def test_v2_telephony_fields_and_other_channels() -> None:
     ]  # fmt: skip
     out = put_outbound(core, cid, items)
     assert [f["failureCode"] for f in out["failedRequests"]] == ["InvalidInput", "InvalidInput"]
-    (r,) = core.take_dial_requests(cid, 5, T0)
-    assert (r.api, r.source_phone_number, r.ring_timeout, r.amd_enabled) == (
+    (r,) = core.take_arriving(cid, 5, T0)
+    assert (r.api, r.source_phone_number, r.ring_timeout, r.amd_enabled, r.await_prompt) == (
         "v2",
         SYSTEM,
         25.0,
         False,
+        None,
     )
 
 

@@ -8,10 +8,8 @@ from sim.domain import PAYLOAD_KEYS, STREAM_KIND
 
 from .conftest import (
     T0,
-    bpc,
-    call_bpc,
-    contact_item,
     dial_item,
+    ingest,
     make_core,
     outbound_item,
     put_dial,
@@ -26,13 +24,13 @@ def test_event_contract_over_a_session() -> None:
     v2 = running(core, "v2")
     put_dial(core, v1, [dial_item(i, expires=T0 + 10 + i) for i in range(8)])
     put_outbound(core, v2, [outbound_item(i) for i in range(3)] + [outbound_item(9, expires=T0)])
-    taken = core.take_dial_requests(v1, 2, T0 + 1)
-    call_bpc(core, bpc([contact_item(v1, i, RequestIdentifier=r.id) for i, r in enumerate(taken)]))
-    core.requeue(taken[0], T0 + 2)
+    ingest(core, v1, 3, T0 + 1)
+    ingest(core, v2, 2, T0 + 1)
+    taken = core.take_contacts(v1, 1, T0 + 2)  # the engine dials it: its stream goes on there
     core.expire_due(T0 + 13)
     core.pause_campaign(v2, T0 + 20)
     core.stop_campaign(v2, T0 + 21)
-    core.take_dial_requests(v1, 10, T0 + 100)
+    core.take_arriving(v1, 10, T0 + 100)
 
     streams: dict[str, list[int]] = defaultdict(list)
     for e in sink.events:
@@ -49,9 +47,17 @@ def test_event_contract_over_a_session() -> None:
         "DIAL_REQUEST_REJECTED",
         "DIAL_REQUEST_EXPIRED",
         "INITIATED",
+        "DISCONNECTED",
+        "COMPLETED",
     }
-    # Every buffered request ended exactly once.
+    # Every buffered request ended exactly once, but the one taken to be dialed.
     assert core.pending_count(v1) == core.pending_count(v2) == 0
     accepted = {e.stream_id for e in sink.events if e.type == "DIAL_REQUEST_ACCEPTED"}
     expired = [e.stream_id for e in sink.events if e.type == "DIAL_REQUEST_EXPIRED"]
-    assert len(expired) == len(set(expired)) == len(accepted) - 1  # taken[1] is the engine's
+    assert len(expired) == len(set(expired)) == len(accepted) - 1
+    assert taken[0].request_id not in expired
+    # Every contact that was not dialed ended, EXPIRED.
+    created = {e.stream_id for e in sink.events if e.type == "INITIATED"}
+    ended = [e for e in sink.events if e.type == "DISCONNECTED"]
+    assert {e.stream_id for e in ended} == created - {taken[0].contact_id}
+    assert {e.payload["disconnect_reason"] for e in ended} == {"EXPIRED"}

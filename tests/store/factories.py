@@ -7,6 +7,7 @@ no gaps, payload keys as in ``PAYLOAD_KEYS``).
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,54 +20,59 @@ TALK_S = 120.0
 ACW_S = 30.0
 PATIENCE_S = 6.0
 
-# outcome -> (steps after INITIATED, disconnect_reason, amd at system, amd at disconnect)
-PATHS: dict[Outcome, tuple[tuple[str, ...], str, str | None, str]] = {
+THRESHOLD_S = 2.0
+INGEST_S = 1.0  # acceptance to the contact's creation (BatchPutContact at ingestion)
+DIAL_S = 5.0  # acceptance to the dial
+
+# outcome -> (steps after the dial, disconnect_reason, AMD status, who answered)
+PATHS: dict[Outcome, tuple[tuple[str, ...], str, str, bool | None]] = {
     Outcome.CONNECTED: (
         ("RINGING", "CONNECTED_TO_SYSTEM", "QUEUED", "CONNECTED_TO_AGENT"),
         "CUSTOMER_DISCONNECT",
         "HUMAN_ANSWERED",
-        "HUMAN_ANSWERED",
+        True,
     ),
     Outcome.MACHINE_CONNECTED: (
         ("RINGING", "CONNECTED_TO_SYSTEM", "QUEUED", "CONNECTED_TO_AGENT"),
         "AGENT_DISCONNECT",
         "HUMAN_ANSWERED",
-        "HUMAN_ANSWERED",
+        False,
     ),
     Outcome.ABANDONED: (
         ("RINGING", "CONNECTED_TO_SYSTEM", "QUEUED"),
         "CUSTOMER_DISCONNECT",
         "HUMAN_ANSWERED",
-        "HUMAN_ANSWERED",
+        True,
     ),
     Outcome.AMD_HANGUP: (
         ("RINGING", "CONNECTED_TO_SYSTEM"),
-        "OUTBOUND_ATTEMPT_FAILED",
-        "VOICEMAIL_BEEP",
-        "VOICEMAIL_BEEP",
+        "CONTACT_FLOW_DISCONNECT",
+        "VOICEMAIL_NO_BEEP",
+        True,
     ),
     Outcome.VOICEMAIL: (
         ("RINGING", "CONNECTED_TO_SYSTEM"),
-        "OUTBOUND_ATTEMPT_FAILED",
+        "CONTACT_FLOW_DISCONNECT",
         "VOICEMAIL_BEEP",
-        "VOICEMAIL_BEEP",
+        False,
     ),
     Outcome.DELIVERED: (
         ("RINGING", "CONNECTED_TO_SYSTEM"),
         "CONTACT_FLOW_DISCONNECT",
         "HUMAN_ANSWERED",
-        "HUMAN_ANSWERED",
+        True,
     ),
-    Outcome.NO_ANSWER: (("RINGING",), "OUTBOUND_ATTEMPT_FAILED", None, "AMD_UNANSWERED"),
-    Outcome.BUSY: (("RINGING",), "OUTBOUND_DESTINATION_ENDPOINT_ERROR", None, "SIT_TONE_BUSY"),
+    Outcome.NO_ANSWER: (("RINGING",), "TELECOM_ORIGINATOR_CANCEL", "AMD_UNANSWERED", None),
+    Outcome.BUSY: (("RINGING",), "TELECOM_BUSY", "SIT_TONE_BUSY", None),
     Outcome.INVALID_NUMBER: (
         ("RINGING",),
-        "OUTBOUND_DESTINATION_ENDPOINT_ERROR",
-        None,
+        "TELECOM_NUMBER_INVALID",
         "SIT_TONE_INVALID_NUMBER",
+        None,
     ),
-    Outcome.RESOURCE_ERROR: ((), "OUTBOUND_RESOURCE_ERROR", None, "AMD_NOT_APPLICABLE"),
-    Outcome.DISCARDED: ((), "OUTBOUND_PREVIEW_DISCARDED", None, "AMD_NOT_APPLICABLE"),
+    Outcome.RESOURCE_ERROR: ((), "OUTBOUND_RESOURCE_ERROR", "AMD_NOT_APPLICABLE", None),
+    Outcome.DISCARDED: ((), "OUTBOUND_PREVIEW_DISCARDED", "AMD_NOT_APPLICABLE", None),
+    Outcome.EXPIRED: ((), "EXPIRED", "AMD_NOT_APPLICABLE", None),
 }
 
 
@@ -86,23 +92,16 @@ class Log:
 
 @dataclass(frozen=True)
 class ContactTimes:
-    initiated: float
+    created: float
+    dialed: float | None
     disconnected: float
     completed: float
     agent_on: float | None  # connected to agent
+    threshold: float | None
 
 
-def contact(
-    log: Log,
-    contact_id: str,
-    request_id: str,
-    campaign: str,
-    outcome: Outcome,
-    t: float,
-    agent: str | None = None,
-) -> ContactTimes:
-    """One contact's stream from INITIATED to COMPLETED along ``outcome``'s path."""
-    steps, reason, amd_system, amd_final = PATHS[outcome]
+def initiated(log: Log, contact_id: str, request_id: str, campaign: str, t: float) -> None:
+    """BatchPutContact created the contact (at ingestion)."""
     log.emit(
         contact_id,
         "INITIATED",
@@ -114,19 +113,31 @@ def contact(
         customer_endpoint="+15550100",
         system_endpoint="+15550199",
     )
-    now, agent_on = t, None
+
+
+def dialed(
+    log: Log, contact_id: str, outcome: Outcome, t: float, agent: str | None = None
+) -> ContactTimes:
+    """A created contact's stream from its dial at ``t`` to COMPLETED along ``outcome``'s path."""
+    steps, reason, amd, live = PATHS[outcome]
+    now, agent_on, threshold = t, None, None
+    answered = None
     for step in steps:
         if step == "RINGING":
-            now += 0.5
             log.emit(contact_id, step, now, agent_id=None)
         elif step == "CONNECTED_TO_SYSTEM":
             now += RING_S
-            log.emit(contact_id, step, now, amd_status=amd_system)
+            answered = now
+            log.emit(contact_id, step, now)
         elif step == "QUEUED":
             now += 0.25
-            log.emit(contact_id, step, now, queue_id="queue-1")
+            assert answered is not None
+            threshold = answered + THRESHOLD_S
+            log.emit(
+                contact_id, step, now, queue_id="queue-1", amd_status=amd, threshold_at=threshold
+            )
         else:
-            now += 2.0
+            now += 1.0
             agent_on = now
             log.emit(contact_id, step, now, agent_id=agent)
     if agent_on is not None:
@@ -143,12 +154,45 @@ def contact(
         "DISCONNECTED",
         gone,
         disconnect_reason=reason,
-        amd_status=amd_final,
+        amd_status=amd,
         outcome=outcome.value,
+        live_person=live,
     )
     acw = ACW_S if agent_on is not None else 0.0
     log.emit(contact_id, "COMPLETED", gone + acw, after_contact_work_s=acw)
-    return ContactTimes(t, gone, gone + acw, agent_on)
+    return ContactTimes(t, t, gone, gone + acw, agent_on, threshold)
+
+
+def accepted(log: Log, request_id: str, campaign: str, t: float, token: str = "token") -> None:
+    log.emit(
+        request_id,
+        "DIAL_REQUEST_ACCEPTED",
+        t,
+        campaign_id=campaign,
+        client_token=token,
+        phone_number="+15550100",
+        expiration_time=t + 86400.0,
+        api="v2",
+    )
+
+
+def expired_contact(log: Log, request_id: str, campaign: str, t: float, expires: float) -> str:
+    """A request accepted at ``t`` whose contact was created and never dialed."""
+    contact_id = f"{request_id}-c1"
+    accepted(log, request_id, campaign, t)
+    initiated(log, contact_id, request_id, campaign, t + INGEST_S)
+    log.emit(
+        contact_id,
+        "DISCONNECTED",
+        expires,
+        disconnect_reason="EXPIRED",
+        amd_status="AMD_NOT_APPLICABLE",
+        outcome="EXPIRED",
+        live_person=None,
+    )
+    log.emit(contact_id, "COMPLETED", expires, after_contact_work_s=0.0)
+    log.emit(request_id, "DIAL_REQUEST_EXPIRED", expires, campaign_id=campaign, reason="expired")
+    return contact_id
 
 
 def request(
@@ -160,59 +204,52 @@ def request(
     agent: str | None = None,
     contact_prefix: str | None = None,
 ) -> list[tuple[str, ContactTimes]]:
-    """A dial request accepted at ``t`` and dialed once per outcome (retries between)."""
-    log.emit(
-        request_id,
-        "DIAL_REQUEST_ACCEPTED",
-        t,
-        campaign_id=campaign,
-        client_token="token",
-        phone_number="+15550100",
-        expiration_time=t + 86400.0,
-        api="v2",
-    )
+    """A number dialed once per outcome: a request accepted at ``t``, its contact
+    created at ingestion and dialed; each redial is a new request the client
+    submits (``<request_id>-r<n>``) after a RETRY_SCHEDULED on the one before."""
     made = []
-    now = t + 5.0
+    now = t
     for attempt, outcome in enumerate(outcomes, start=1):
+        rid = request_id if attempt == 1 else f"{request_id}-r{attempt}"
         contact_id = f"{contact_prefix or request_id}-c{attempt}"
-        first = len(log.events)
-        times = contact(log, contact_id, request_id, campaign, outcome, now, agent)
-        # DIALED follows BatchPutContact's answer, i.e. right after INITIATED.
-        dialed = Event(
-            request_id,
-            0,
+        accepted(log, rid, campaign, now, token=f"token-{attempt}")
+        initiated(log, contact_id, rid, campaign, now + INGEST_S)
+        if outcome == Outcome.EXPIRED:
+            raise ValueError("an expired contact is never dialed: use expired_contact")
+        dial_at = now + DIAL_S
+        log.emit(
+            rid,
             "DIAL_REQUEST_DIALED",
-            now,
-            {
-                "campaign_id": campaign,
-                "contact_id": contact_id,
-                "attempt": attempt,
-                "waited_s": now - t,
-            },
+            dial_at,
+            campaign_id=campaign,
+            contact_id=contact_id,
+            attempt=attempt,
+            waited_s=DIAL_S,
         )
-        log.versions[request_id] += 1
-        log.events.insert(first + 1, dialed._replace(version=log.versions[request_id]))
+        times = dialed(log, contact_id, outcome, dial_at, agent)
+        times = dataclasses.replace(times, created=now + INGEST_S)
         made.append((contact_id, times))
         now = times.completed
         if attempt < len(outcomes):
             log.emit(
-                request_id,
+                rid,
                 "DIAL_REQUEST_RETRY_SCHEDULED",
                 now,
                 campaign_id=campaign,
-                attempt=attempt,
+                attempt=attempt + 1,
                 retry_at=now + 600.0,
                 outcome=outcome.value,
+                client_token=f"token-{attempt + 1}",
             )
-            now += 600.0
-    log.emit(
-        request_id,
-        "DIAL_REQUEST_COMPLETED",
-        now,
-        campaign_id=campaign,
-        outcome=outcomes[-1].value,
-        attempts=len(outcomes),
-    )
+        log.emit(
+            rid,
+            "DIAL_REQUEST_COMPLETED",
+            now,
+            campaign_id=campaign,
+            outcome=outcome.value,
+            attempts=attempt,
+        )
+        now += 600.0
     return made
 
 
@@ -248,8 +285,8 @@ def sorted_by_time(events: list[Event]) -> list[Event]:
 def sample_run() -> Log:
     """A small two-campaign run: every kind of request ending, one agent, dialer calls.
 
-    c1: r1 CONNECTED (agent a1), r2 ABANDONED, r3 NO_ANSWER then VOICEMAIL (a retry);
-    c2: r4 BUSY, r5 AMD_HANGUP, r6 rejected, r7 expired, r8 failed.
+    c1: r1 CONNECTED (agent a1), r2 ABANDONED, r3 NO_ANSWER then VOICEMAIL (a redial);
+    c2: r4 BUSY, r5 AMD_HANGUP, r6 rejected, r7 expired (its contact never dialed), r8 failed.
     """
     log = Log()
     for cid in ("c1", "c2"):
@@ -280,17 +317,7 @@ def sample_run() -> Log:
         failure_code="InvalidInput",
         reason="bad phone number",
     )
-    log.emit(
-        "r7",
-        "DIAL_REQUEST_ACCEPTED",
-        START + 70.0,
-        campaign_id="c2",
-        client_token="t",
-        phone_number="+15550101",
-        expiration_time=START + 1000.0,
-        api="v2",
-    )
-    log.emit("r7", "DIAL_REQUEST_EXPIRED", START + 1000.0, campaign_id="c2", reason="expired")
+    expired_contact(log, "r7", "c2", START + 70.0, START + 1000.0)
     log.emit(
         "r8",
         "DIAL_REQUEST_ACCEPTED",

@@ -12,13 +12,16 @@ from sim.store.schema import COUNTER_COLUMNS, agent_intervals, contacts, insert_
 
 from .factories import (
     ACW_S,
+    INGEST_S,
     PATHS,
     SAMPLE_END,
     START,
     TALK_S,
+    THRESHOLD_S,
     Log,
     agent_for_contact,
     agent_states,
+    expired_contact,
     request,
     sample_run,
 )
@@ -58,53 +61,61 @@ def as_dicts(cols: list[str], rows: list[tuple[Any, ...]]) -> list[dict[str, Any
 def test_contact_row_for_every_outcome_path(outcome: Outcome) -> None:
     log = Log()
     agent = "a1" if "CONNECTED_TO_AGENT" in PATHS[outcome][0] else None
-    ((cid, times),) = request(log, "r1", "c1", START, [outcome], agent=agent)
-    steps, reason, _amd_system, amd_final = PATHS[outcome]
+    if outcome == Outcome.EXPIRED:
+        cid = expired_contact(log, "r1", "c1", START, START + 900.0)
+        dialed_at, gone, done = None, START + 900.0, START + 900.0
+    else:
+        ((cid, times),) = request(log, "r1", "c1", START, [outcome], agent=agent)
+        dialed_at, gone, done = times.dialed, times.disconnected, times.completed
+    steps, reason, amd, live = PATHS[outcome]
     (row,) = as_dicts(CONTACT_COLS, project(log.events).contacts)
     ts = {e.type: e.time for e in log.events if e.stream_id == cid}
+    threshold = ts["CONNECTED_TO_SYSTEM"] + THRESHOLD_S if "QUEUED" in steps else None
+    to_agent = ts.get("CONNECTED_TO_AGENT")
     expected = {
         "contact_id": cid,
         "seq": 1,
         "campaign_id": "c1",
         "dial_request_id": "r1",
-        "attempt": 1,
+        "attempt": None if dialed_at is None else 1,
         "instance_id": "instance-1",
         "queue_id": "queue-1",
         "agent_id": agent,
         "customer_endpoint": "+15550100",
         "system_endpoint": "+15550199",
-        "initiation_timestamp": START + 5.0,
+        "created_timestamp": START + INGEST_S,
+        # The contact record's initiation is re-stamped when the call starts.
+        "initiation_timestamp": START + INGEST_S if dialed_at is None else dialed_at,
         "ring_start_timestamp": ts.get("RINGING"),
         "connected_to_system_timestamp": ts.get("CONNECTED_TO_SYSTEM"),
         "enqueue_timestamp": ts.get("QUEUED"),
-        "connected_to_agent_timestamp": ts.get("CONNECTED_TO_AGENT"),
-        "disconnect_timestamp": times.disconnected,
-        "after_contact_work_start_timestamp": times.disconnected if agent else None,
-        "after_contact_work_end_timestamp": times.completed if agent else None,
+        "threshold_timestamp": threshold,
+        "connected_to_agent_timestamp": to_agent,
+        "disconnect_timestamp": gone,
+        "after_contact_work_start_timestamp": gone if agent else None,
+        "after_contact_work_end_timestamp": done if agent else None,
         "after_contact_work_duration": ACW_S if agent else None,
         "disconnect_reason": reason,
-        "answering_machine_detection_status": amd_final,
+        "answering_machine_detection_status": amd,
         "outcome": outcome.value,
-        "queue_wait_s": (
-            None
-            if "QUEUED" not in steps
-            else (ts.get("CONNECTED_TO_AGENT") or times.disconnected) - ts["QUEUED"]
-        ),
+        "live_person": live,
+        "abandoned": threshold is not None and (to_agent is None or to_agent > threshold),
+        "queue_wait_s": (None if "QUEUED" not in steps else (to_agent or gone) - ts["QUEUED"]),
         "talk_s": TALK_S if agent else None,
     }
     assert row == expected
+    if outcome == Outcome.ABANDONED:
+        assert row["abandoned"] is True
 
 
-def test_retry_attempts_and_dialed_before_initiated() -> None:
+def test_redials_are_new_requests_with_their_attempt() -> None:
     log = Log()
     request(log, "r1", "c1", START, [Outcome.NO_ANSWER, Outcome.CONNECTED], agent="a1")
     rows = as_dicts(CONTACT_COLS, project(log.events).contacts)
-    assert [(r["contact_id"], r["attempt"]) for r in rows] == [("r1-c1", 1), ("r1-c2", 2)]
-    # An emitter that reports DIALED before the contact's INITIATED gets the same rows.
-    swapped = list(log.events)
-    i = next(k for k, e in enumerate(swapped) if e.type == "INITIATED")
-    swapped[i], swapped[i + 1] = swapped[i + 1], swapped[i]
-    assert project(swapped).contacts == project(log.events).contacts
+    assert [(r["contact_id"], r["dial_request_id"], r["attempt"]) for r in rows] == [
+        ("r1-c1", "r1", 1),
+        ("r1-c2", "r1-r2", 2),
+    ]
 
 
 def test_contact_state_is_dropped_at_completed() -> None:
@@ -123,7 +134,7 @@ def test_unfinished_contact_is_emitted_at_close() -> None:
     cut = [e for e in log.events if e.type not in ("DISCONNECTED", "COMPLETED")]
     (row,) = as_dicts(CONTACT_COLS, project(cut).contacts)
     assert row["disconnect_timestamp"] is None and row["talk_s"] is None
-    assert row["queue_wait_s"] == 2.0
+    assert row["queue_wait_s"] == 1.0
 
 
 def test_agent_spans_and_split_across_intervals() -> None:
@@ -134,10 +145,10 @@ def test_agent_spans_and_split_across_intervals() -> None:
         for r in as_dicts(SPAN_COLS, rows.agent_intervals)
     ]
     assert spans == [
-        ("AVAILABLE", 0.0, 25.75, None),
-        ("ON_CONTACT", 25.75, 145.75, "r1-c1"),
-        ("AFTER_CONTACT_WORK", 145.75, 175.75, "r1-c1"),
-        ("AVAILABLE", 175.75, 1500.0, None),
+        ("AVAILABLE", 0.0, 24.25, None),
+        ("ON_CONTACT", 24.25, 144.25, "r1-c1"),
+        ("AFTER_CONTACT_WORK", 144.25, 174.25, "r1-c1"),
+        ("AVAILABLE", 174.25, 1500.0, None),
         ("ON_BREAK", 1500.0, 2400.0, None),
     ]  # the OFFLINE span after 2400 has no end: no row
     star = [r for r in as_dicts(KPI_COLS, rows.interval_kpis) if r["campaign_id"] == "*"]
@@ -175,15 +186,17 @@ def test_interval_counters_sum_to_totals() -> None:
     star = [r for r in kpis if r["campaign_id"] == "*"]
     by_campaign = {c: [r for r in kpis if r["campaign_id"] == c] for c in ("c1", "c2")}
     totals = {k: sum(r[k] for r in star) for k in COUNTER_COLUMNS if k != "backlog"}
+    # The redial of r3 is a new request; the AMD hang-up of r5 (a person) counts as
+    # abandoned beside r2 (the regulatory view).
     assert totals == {
-        "accepted": 7,
+        "accepted": 8,
         "rejected": 1,
         "expired": 1,
         "failed": 1,
         "dials": 6,
         "live_answers": 3,
         "connected": 1,
-        "abandoned": 1,
+        "abandoned": 2,
         "voicemail": 1,
         "no_answer": 1,
         "busy_invalid": 1,

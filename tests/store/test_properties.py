@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sim.domain import Event, Outcome
 from sim.store import ProjectionRows, Projector
 
-from .factories import START, Log, agent_for_contact, request
+from .factories import START, Log, agent_for_contact, expired_contact, request
 
 OUTCOMES = list(Outcome)
 
@@ -22,6 +22,10 @@ def lifecycles(draw_outcomes: list[list[Outcome]]) -> list[list[Event]]:
     for i, outcomes in enumerate(draw_outcomes):
         log, agent_log = Log(), Log()
         agent = f"a{i}"
+        if Outcome.EXPIRED in outcomes:  # its contact is never dialed
+            expired_contact(log, f"r{i}", f"c{i % 3}", START + 7.0 * i, START + 3000.0 + i)
+            lists.append(log.events)
+            continue
         made = request(log, f"r{i}", f"c{i % 3}", START + 7.0 * i, outcomes, agent=agent)
         for cid, times in made:
             if times.agent_on is not None:
