@@ -123,27 +123,36 @@ def test_a_review_past_the_timeout_dials() -> None:
     assert rings[0][0] == pytest.approx(5.0)
 
 
-def test_redial_makes_a_new_contact_per_attempt_up_to_the_limit() -> None:
+def test_redials_are_new_requests_up_to_the_limit() -> None:
+    """The client resubmits a number (a new request, a new contact) the delay after
+    its attempt ended, up to max_attempts attempts of the number."""
     s = small(redial={"max_attempts": 3, "delay": "10m", "on": ["NO_ANSWER", "BUSY"]})
     store, outcome = run(s)
     rows = query(
         store,
-        "SELECT dial_request_id, count(*), max(attempt), count(DISTINCT contact_id)"
-        " FROM contacts WHERE run_id = ? GROUP BY dial_request_id",
+        "SELECT customer_endpoint, count(*), max(attempt), count(DISTINCT dial_request_id)"
+        " FROM contacts WHERE run_id = ? AND attempt IS NOT NULL GROUP BY customer_endpoint",
         outcome.run_id,
     )
     assert max(r[1] for r in rows) <= 3
     assert any(r[1] > 1 for r in rows)
     assert all(r[1] == r[2] == r[3] for r in rows)
-    # Each attempt after the first came at least the delay after the previous one ended.
+    # Each attempt after the first was dialed at least the delay after the previous ended.
     gaps = query(
         store,
         "SELECT b.initiation_timestamp - a.after_contact_work_end_timestamp FROM contacts a"
-        " JOIN contacts b ON a.run_id = b.run_id AND a.dial_request_id = b.dial_request_id"
+        " JOIN contacts b ON a.run_id = b.run_id AND a.customer_endpoint = b.customer_endpoint"
         " AND b.attempt = a.attempt + 1 WHERE a.run_id = ?",
         outcome.run_id,
     )
     assert gaps and min(g[0] for g in gaps) >= 600.0 - 1e-6
+    # Every redial went through PutOutboundRequestBatch: scheduled with its token, accepted.
+    scheduled = query(
+        store,
+        "SELECT count(*) FROM events WHERE run_id = ? AND type = 'DIAL_REQUEST_RETRY_SCHEDULED'",
+        outcome.run_id,
+    )[0][0]
+    assert scheduled == sum(r[1] - 1 for r in rows)
 
 
 def test_breaks_and_shrinkage_take_agents_off_the_phones() -> None:
@@ -203,20 +212,55 @@ def test_pause_keeps_the_buffer_and_stop_expires_it() -> None:
     assert expired[0][0] > 0 and expired[0][1] == pytest.approx(2400.0)
 
 
-def test_waiting_live_calls_are_abandoned_at_the_connection_threshold() -> None:
-    s = small(
+def _threshold_scenario(after: str) -> Scenario:
+    return small(
         mode="predictive",
-        predictive={"connection_threshold": "2s", "target_abandonment": 0.2},
+        answering_machine_detection=False,
+        predictive={
+            "connection_threshold": "2s",
+            "target_abandonment": 0.2,
+            "after_threshold": after,
+        },
     )
-    store, outcome = run(s)
-    waits = query(
+
+
+def test_the_flow_hangs_up_at_the_threshold_when_told_to() -> None:
+    store, outcome = run(_threshold_scenario("hang_up"))
+    rows = query(
         store,
-        "SELECT disconnect_timestamp - enqueue_timestamp FROM contacts"
+        "SELECT disconnect_timestamp - threshold_timestamp, disconnect_reason, abandoned"
+        " FROM contacts WHERE run_id = ? AND outcome = 'ABANDONED'",
+        outcome.run_id,
+    )
+    assert rows, "a 20% target must produce some abandonment"
+    # Hung up by the flow at the threshold, or by the customer before it.
+    for gone_after, reason, abandoned in rows:
+        assert abandoned
+        if reason == "CONTACT_FLOW_DISCONNECT":
+            assert gone_after == pytest.approx(0.0, abs=1e-9)
+        else:
+            assert reason == "CUSTOMER_DISCONNECT" and gone_after < 0
+
+
+def test_past_the_threshold_a_call_stays_queued_and_counts_abandoned() -> None:
+    store, outcome = run(_threshold_scenario("queue"))
+    late = query(
+        store,
+        "SELECT connected_to_agent_timestamp - threshold_timestamp, outcome FROM contacts"
+        " WHERE run_id = ? AND abandoned",
+        outcome.run_id,
+    )
+    assert late
+    reached = [w for w, o in late if o == "CONNECTED"]
+    assert reached and min(reached) > 0  # an agent took it after the threshold
+    assert {o for w, o in late if w is None} <= {"ABANDONED"}  # or the customer hung up
+    reasons = query(
+        store,
+        "SELECT DISTINCT disconnect_reason FROM contacts"
         " WHERE run_id = ? AND outcome = 'ABANDONED'",
         outcome.run_id,
     )
-    assert waits, "a 20% target must produce some abandonment"
-    assert max(w[0] for w in waits) <= 2.0 + 1e-9
+    assert reasons == [("CUSTOMER_DISCONNECT",)]
 
 
 def test_a_redial_falling_after_the_horizon_does_not_keep_the_run_going() -> None:
@@ -273,10 +317,12 @@ def test_the_connection_threshold_counts_from_its_start_point(
     s = apply_overrides(
         small(
             mode="predictive",
+            answering_machine_detection=False,
             predictive={
                 "connection_threshold": "2s",
                 "pacing": "immediate",
                 "connection_start_point": start_point,
+                "after_threshold": "hang_up",
             },
         ),
         {

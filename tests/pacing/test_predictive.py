@@ -1,4 +1,9 @@
-"""Predictive pacing against progressive, judged over seeded replications."""
+"""Predictive pacing against progressive, judged over seeded replications.
+
+The pacer can see only what Connect sees, so it steers the Connect-visible
+abandonment rate (contacts AMD classified HUMAN_ANSWERED); the regulatory
+rate adds the people AMD hung up on, which no pacing can avoid.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +31,9 @@ def _pair(seed: int) -> tuple[dict[str, float], dict[str, float]]:
             {
                 "occupancy": summary.agent_occupancy or 0.0,
                 "completion": summary.list_completion_s or 0.0,
-                "abandonment": summary.abandonment_rate or 0.0,
+                "abandonment": summary.abandonment_rate_connect or 0.0,
+                "regulatory": summary.abandonment_rate or 0.0,
+                "amd_share": summary.amd_hangups / summary.live_answers,
                 "window": _worst_evaluation_window(store, outcome.run_id, 3600.0),
             }
         )
@@ -38,8 +45,9 @@ def _worst_evaluation_window(store, run_id: int, window: float) -> float:  # typ
 
     rows = query(
         store,
-        "SELECT disconnect_timestamp, outcome = 'ABANDONED' FROM contacts"
-        " WHERE run_id = ? AND outcome IN ('CONNECTED', 'ABANDONED')"
+        "SELECT disconnect_timestamp, abandoned FROM contacts"
+        " WHERE run_id = ? AND connected_to_system_timestamp IS NOT NULL"
+        " AND answering_machine_detection_status = 'HUMAN_ANSWERED' AND queue_id IS NOT NULL"
         " ORDER BY disconnect_timestamp",
         run_id,
     )
@@ -73,4 +81,7 @@ def test_predictive_keeps_agents_busier_and_finishes_sooner(pairs) -> None:  # t
 
 
 def test_progressive_never_abandons(pairs) -> None:  # type: ignore[no-untyped-def]
+    """An agent waits for every progressive call: Connect sees no abandonment, and
+    the regulator sees only the people AMD hung up on."""
     assert all(prog["abandonment"] == 0.0 for prog, _ in pairs)
+    assert all(prog["regulatory"] == pytest.approx(prog["amd_share"]) for prog, _ in pairs)
