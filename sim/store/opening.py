@@ -119,7 +119,7 @@ def _head(head: bytes) -> str:
 
 
 def file_state(target: Target) -> str:
-    """"absent", "empty" (0 bytes) or "sqlite"; StoreError for anything else."""
+    """ "absent", "empty" (0 bytes) or "sqlite"; StoreError for anything else."""
     path = target.path
     assert path is not None
     try:
@@ -374,8 +374,7 @@ def _upgrade(conn: Connection, layout: Layout) -> None:
             column = runs.c[name]
             kind = column.type.compile(dialect=conn.dialect)
             conn.exec_driver_sql(
-                f"ALTER TABLE {preparer.quote(runs.name)} "
-                f"ADD COLUMN {preparer.quote(name)} {kind}"
+                f"ALTER TABLE {preparer.quote(runs.name)} ADD COLUMN {preparer.quote(name)} {kind}"
             )
     store_meta.create(conn)
     _write_marker(conn)

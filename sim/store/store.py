@@ -291,7 +291,7 @@ def _run_info(row: RowMapping, now: datetime) -> RunInfo:
     return RunInfo(**values)
 
 
-def _gone(values: Mapping[str, Any], now: datetime) -> str | None:
+def _gone(values: Mapping[str, Any] | RowMapping, now: datetime) -> str | None:
     """Why a 'running' run's owner is dead (a full sentence), or None."""
     last = values.get("heartbeat_at") or values["started_at"]
     why = owner_gone(values["host"], values["pid"], values.get("proc_start"), last, now)

@@ -23,9 +23,9 @@ from sqlalchemy import Engine, update
 from sqlalchemy.exc import DBAPIError
 
 from sim.domain import TERMINAL_TYPES, Event, EventType
+from sim.store.opening import StoreError
 from sim.store.projector import ProjectionRows, Projector, Row
 from sim.store.schema import agent_intervals, contacts, events, insert_sql, interval_kpis, runs
-from sim.store.store import StoreError
 
 if TYPE_CHECKING:
     from sim.store.store import Store
