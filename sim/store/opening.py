@@ -45,7 +45,7 @@ class StoreError(Exception):
 SQLITE_HEADER = b"SQLite format 3\x00"
 # Columns a layout-1 store (before ``store_meta``) lacks; added on upgrade.
 _ADDED_IN_2 = {"runs": ("proc_start", "heartbeat_at")}
-_DATA_TABLES = tuple(t.name for t in metadata.sorted_tables if t is not store_meta)
+_DATA_TABLES = tuple(name for name in metadata.tables if name != store_meta.name)
 # Serialises schema creation across sessions of one PostgreSQL database ("simstore").
 _PG_LOCK_KEY = 0x73696D73746F7265
 _BUSY_MS = 60_000
@@ -92,7 +92,7 @@ def resolve(url: str | Path) -> Target:
         return Target(f"sqlite:///{path}", text_, path)
     try:
         parsed = make_url(text_)
-    except ArgumentError as error:
+    except (ArgumentError, ValueError) as error:
         raise StoreError(f"{text_}: not a database URL ({error})") from error
     if parsed.drivername.startswith("sqlite"):
         database = parsed.database
