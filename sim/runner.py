@@ -341,7 +341,8 @@ class _Run:
             return self.abandon(signum, f"saving the rest failed: {error}")
         when = datetime.fromtimestamp(sim_end, self.scenario.start.tzinfo or UTC)
         n = self.emitter.count
-        reason = f"interrupted by {name} at simulated {when.isoformat()}; {n} events kept"
+        at = when.isoformat(timespec="seconds")
+        reason = f"interrupted by {name} at simulated {at}; {n} events kept"
         runtime = time.perf_counter() - self.started
         self.store.finish_run(
             self.run_id,

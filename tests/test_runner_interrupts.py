@@ -67,7 +67,7 @@ def test_a_stop_signal_keeps_every_event_and_records_interrupted(
     assert 0 < len(log) == info.events == outcome.events < len(full_log)
     assert log == full_log[: len(log)]
     assert info.status == "interrupted" and info.sim_end == log[-1].time == outcome.sim_end
-    when = datetime.fromtimestamp(log[-1].time, scenario.start.tzinfo).isoformat()
+    when = datetime.fromtimestamp(log[-1].time, scenario.start.tzinfo).isoformat(timespec="seconds")
     name = signal.Signals(sig).name
     assert info.error == f"interrupted by {name} at simulated {when}; {len(log)} events kept"
     assert outcome.error == info.error
@@ -130,4 +130,19 @@ def test_a_second_signal_during_the_save_keeps_what_was_committed(
     )
     result = replay(store, outcome.run_id)
     assert result.equal and result.partial, result.differences
+    store.dispose()
+
+
+def test_an_interrupted_run_is_left_out_of_the_replication_statistics(tmp_path: Path) -> None:
+    from sim.analysis.experiments import replication_report
+
+    scenario = load_scenario(QUICKSTART)
+    store = Store(tmp_path / "s.db")
+    done = run_scenario(scenario, store, writer="inline").run_id
+    with pytest.raises(RunInterrupted) as caught:
+        run_scenario(scenario, store, writer="inline", progress=signal_at(0.5, signal.SIGINT))
+    stopped = caught.value.outcome.run_id
+    report = replication_report(store, [done, stopped])
+    assert (report["runs"], report["failed"]) == ([done], [stopped])
+    assert report["kpis"]["dials"]["n"] == 1  # one run in each interval
     store.dispose()
