@@ -233,7 +233,7 @@ def schema() -> None:
 @FORMAT_OPTION
 def report(db: str, run_id: int | None, sweep_id: str | None, warmup: str, fmt: str) -> None:
     """Print the capacity report of a run (or a sweep) in DB."""
-    from sim.analysis.summary import format_table, run_summary
+    from sim.analysis.summary import format_table, run_summary, status_note
 
     store = _store(db)
     if sweep_id is not None:
@@ -242,7 +242,7 @@ def report(db: str, run_id: int | None, sweep_id: str | None, warmup: str, fmt: 
     info = store.run(run_id)
     summary = run_summary(store, info.id)
     if info.status != "completed":
-        click.echo(_status_note(info), err=True)
+        click.echo(status_note(info), err=True)
     if fmt == "json":
         click.echo(json.dumps(summary.as_dict(), indent=2))
     else:
@@ -252,15 +252,6 @@ def report(db: str, run_id: int | None, sweep_id: str | None, warmup: str, fmt: 
         # A run recorded by another version may not parse: then no comparison.
         with contextlib.suppress(ScenarioError):
             _print_analytic(parse_scenario(info.scenario), summary)
-
-
-def _status_note(info: Any) -> str:
-    """One line on a run that did not complete: what its figures cover."""
-    if info.status == "running":
-        return f"run {info.id} is still running (pid {info.pid} on {info.host}): figures so far"
-    reason = (info.error or "").strip().splitlines()
-    why = reason[-1] if info.status == "failed" and reason else " ".join(reason)
-    return f"run {info.id} {info.status}: {why}; figures cover only what was recorded"
 
 
 def _sweep(store: Any, sweep_id: str) -> str:
