@@ -68,7 +68,7 @@ def _pid_exists(pid: int) -> bool:
 
 def _local_death(pid: int | None, start: str | None) -> str | None:
     """Why the local process ``pid`` (started at ``start``) is gone, or None if alive."""
-    if pid is None:
+    if pid is None or pid <= 0:  # (0 and below would name process groups)
         return "no owner process was recorded"
     if start is not None:
         boot, _, ticks = start.partition(":")

@@ -18,6 +18,8 @@ written to: its file stays byte-identical.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -89,7 +91,9 @@ def resolve(url: str | Path) -> Target:
         if text_ in ("", ":memory:"):
             return Target("sqlite://", ":memory:", None)
         path = Path(text_).expanduser()
-        return Target(f"sqlite:///{path}", text_, path)
+        # Built, not formatted: a '?', '#' or '%' in the path is escaped.
+        url_ = URL.create("sqlite", database=str(path)).render_as_string()
+        return Target(url_, text_, path)
     try:
         parsed = make_url(text_)
     except (ArgumentError, ValueError) as error:
@@ -346,12 +350,33 @@ def create_or_check(engine: Engine, target: Target) -> Layout:
             _upgrade(conn, layout)
         conn.commit()
     if dialect == "sqlite" and not target.memory:
-        with engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA journal_mode=WAL")  # persistent, in the file
+        _wal_mode(engine, target)
     if layout.kind == "empty" or layout.version == 1:
         with engine.connect() as conn:
             layout = inspect_layout(conn)
     return layout
+
+
+def _wal_mode(engine: Engine, target: Target) -> None:
+    """Put the SQLite file in WAL mode (a setting of the file, made once).
+
+    SQLite does not wait on a lock to change the journal mode (no busy
+    handler there), so concurrent openers of a new store retry until one
+    has switched it, within the busy timeout.
+    """
+    deadline = time.monotonic() + _BUSY_MS / 1000
+    with engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        while True:
+            try:
+                # Answers the mode it is in: "wal", or what the file system allows.
+                raw.execute("PRAGMA journal_mode=WAL").fetchone()
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise StoreError(f"{target.name}: cannot set WAL mode ({error})") from error
+            time.sleep(0.01)
 
 
 def _write_marker(conn: Connection) -> None:

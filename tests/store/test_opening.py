@@ -281,3 +281,13 @@ def test_a_damaged_file_is_a_store_error(tmp_path: Path) -> None:
     reader = Store(path, read_only=True)
     with pytest.raises(StoreError, match=rf"^{path}: database error: .*malformed"):
         list(reader.iter_events(1))
+
+
+def test_a_store_under_an_awkward_path_opens_read_only(tmp_path: Path) -> None:
+    path = tmp_path / "runs #1 ?%20 é" / "my store?.db"
+    write_run(Store(path), sample_run().events)
+    before = snapshot(path)
+    store = Store(str(path), read_only=True)
+    assert store.run(1).status == "completed" and store.name == str(path)
+    store.dispose()
+    assert snapshot(path) == before
