@@ -1,8 +1,11 @@
 """The ``sim`` command: parse arguments, call one library function, print.
 
 Exit status: 0 success; 1 a check that ran and failed (replay mismatch, a
-run that failed); 2 bad input (a malformed scenario, an unknown run or a
-database that is not a sim store), always with a message and no traceback.
+run that failed); 2 bad input (a malformed scenario, an unknown run, a
+database that is not a sim store, any database error); 130 stopped by
+SIGINT (Ctrl-C), 143 by SIGTERM, with the run recorded 'interrupted'.
+Always a message and no traceback. Commands that read a store (report,
+replay, plot) open it read-only and never change it.
 """
 
 from __future__ import annotations
@@ -19,11 +22,16 @@ import click
 from sim import __version__
 
 BAD_INPUT = 2
+SIGINT_EXIT = 130  # 128 + SIGINT, the shell's convention
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 RUN_OPTION = click.option(
-    "--run", "run_id", type=int, default=None, help="Run id (default: latest)."
+    "--run",
+    "run_id",
+    type=click.IntRange(min=1, max=2**63 - 1),
+    default=None,
+    help="Run id (default: latest).",
 )
 
 
@@ -58,15 +66,28 @@ def _load(path: str) -> Any:
         _fail(f"{path}: {len(error.errors)} problem(s)\n" + "\n".join(error.errors))
 
 
-def _store(db: str, must_exist: bool = True) -> Any:
-    from sim.store import Store, StoreError
+def _store(db: str, read_only: bool = True) -> Any:
+    """The store ``db``: read-only (never created or changed) unless writing."""
+    from sim.store import Store
 
-    if must_exist and "://" not in db and not Path(db).exists():
-        _fail(f"{db}: no such database file")
-    try:
-        return Store(db)
-    except StoreError as error:
-        _fail(str(error))
+    return Store(db, read_only=read_only)  # a StoreError exits 2 (see _Main)
+
+
+class _Main(click.Group):
+    """The command group: turns store errors and interrupts into exit codes."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from sim.runner import RunInterrupted
+        from sim.store import StoreError
+
+        try:
+            return super().invoke(ctx)
+        except StoreError as error:
+            _fail(str(error))
+        except RunInterrupted as stopped:
+            _fail(f"run {stopped.outcome.run_id} {stopped.outcome.error}", stopped.exit_status)
+        except KeyboardInterrupt:
+            _fail("interrupted", SIGINT_EXIT)
 
 
 def _progress_bar(quiet: bool) -> tuple[Callable[[float], None] | None, Callable[[], None]]:
@@ -82,7 +103,7 @@ def _progress_bar(quiet: bool) -> tuple[Callable[[float], None] | None, Callable
     return update, bar.close
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="sim")
 def main() -> None:
     """Simulate Amazon Connect outbound campaign dialing for capacity planning."""
@@ -126,7 +147,7 @@ def run(
 ) -> None:
     """Run SCENARIO, record every event in --db, print the run id and summary."""
     parsed = _load(scenario)
-    store = _store(db, must_exist=False)
+    store = _store(db, read_only=False)
     if replications > 1:
         _replications(parsed, store, replications, workers, seed, _duration(warmup), fmt)
         return
@@ -137,9 +158,9 @@ def run(
     try:
         outcome = run_scenario(parsed, store, seed=seed, progress=update)
     except RunFailed as failed:
-        close()
         _fail(f"run {failed.outcome.run_id} failed: {failed.outcome.error}", code=1)
-    close()
+    finally:
+        close()
     summary = run_summary(store, outcome.run_id)
     if fmt == "json":
         click.echo(json.dumps(summary.as_dict(), indent=2))
@@ -212,18 +233,16 @@ def schema() -> None:
 @FORMAT_OPTION
 def report(db: str, run_id: int | None, sweep_id: str | None, warmup: str, fmt: str) -> None:
     """Print the capacity report of a run (or a sweep) in DB."""
-    from sim.analysis.summary import format_table, run_summary
-    from sim.store import StoreError
+    from sim.analysis.summary import format_table, run_summary, status_note
 
     store = _store(db)
     if sweep_id is not None:
         _sweep_report(store, _sweep(store, sweep_id), _duration(warmup), fmt)
         return
-    try:
-        info = store.run(run_id)
-        summary = run_summary(store, info.id)
-    except StoreError as error:
-        _fail(str(error))
+    info = store.run(run_id)
+    summary = run_summary(store, info.id)
+    if info.status != "completed":
+        click.echo(status_note(info), err=True)
     if fmt == "json":
         click.echo(json.dumps(summary.as_dict(), indent=2))
     else:
@@ -264,17 +283,18 @@ def _sweep_report(store: Any, sweep_id: str, warmup: float, fmt: str) -> None:
 @RUN_OPTION
 def replay(db: str, run_id: int | None) -> None:
     """Rebuild every projection of a run from its events and compare (exit 1 if different)."""
-    from sim.store import StoreError
     from sim.store import replay as replay_run
 
     store = _store(db)
-    try:
-        run_info = store.run(run_id)
-        result = replay_run(store, run_info.id)
-    except StoreError as error:
-        _fail(str(error))
+    run_info = store.run(run_id)
+    result = replay_run(store, run_info.id)
     if result.equal:
         click.echo(f"run {run_info.id}: projections equal to a replay of the events")
+        if result.partial:
+            click.echo(
+                f"(run {run_info.id} was interrupted before it could close its projections: "
+                "compared are the rows its committed events made final)"
+            )
         return
     click.echo(f"run {run_info.id}: projections differ from a replay of the events")
     for line in result.differences:
@@ -342,7 +362,6 @@ def serve(
 def plot(db: str, run_id: int | None, sweep_id: str | None, out: str) -> None:
     """Write PNG figures of a run (or a sweep's capacity curves) in DB to --out."""
     from sim.analysis.plots import write_plots, write_sweep_plots
-    from sim.store import StoreError
 
     store = _store(db)
     try:
@@ -350,7 +369,7 @@ def plot(db: str, run_id: int | None, sweep_id: str | None, out: str) -> None:
             paths = write_sweep_plots(store, _sweep(store, sweep_id), Path(out))
         else:
             paths = write_plots(store, run_id, Path(out))
-    except (StoreError, ValueError) as error:
+    except ValueError as error:
         _fail(str(error))
     for path in paths:
         click.echo(str(path))
@@ -404,7 +423,7 @@ def sweep(
         _fail(f"--vary: {error}")
     except ScenarioError as error:
         _fail("--vary makes an invalid scenario:\n" + "\n".join(error.errors))
-    _store(db, must_exist=False)
+    _store(db, read_only=False).dispose()  # refuse a non-store before any work
     sweep_id = run_sweep(parsed, db, grid, replications, workers, base_seed=seed)
     _sweep_report(_store(db), sweep_id, _duration(warmup), fmt)
 

@@ -1,8 +1,17 @@
 """Wires one run: scenario -> core + engine -> buffered event sink -> store.
 
 Every run gets a row in ``runs`` before the first event, holding the fully
-resolved scenario, the seed and the package version; it ends ``completed``
-or ``failed`` with its error, and the events recorded before a failure stay.
+resolved scenario, the seed and the package version; it ends ``completed``,
+``failed`` with its error, or ``interrupted`` with the reason, and the
+events recorded before a failure or an interrupt stay.
+
+SIGINT and SIGTERM during a run (in the main thread) stop it at the end of
+the model's current step: every event produced so far is written, the
+projections are closed at the last event's time, and the run is recorded
+``interrupted``; ``RunInterrupted`` (a ``KeyboardInterrupt``) is raised. A
+second signal (more than ``REPEAT_GRACE_S`` after the first) stops the
+saving at once: what was committed stays, the run is recorded
+``interrupted`` without closed projections (as a killed run).
 """
 
 from __future__ import annotations
@@ -10,10 +19,14 @@ from __future__ import annotations
 import multiprocessing
 import os
 import random
+import signal
+import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import FrameType, TracebackType
 from typing import Any
 
 from sim import __version__
@@ -27,8 +40,9 @@ from sim.scenario import (
     Source,
     resolved_dict,
 )
-from sim.store import EventWriter, Store
+from sim.store import EventWriter, Store, StoreError
 from sim.store.background import BackgroundWriter, bulk_collector
+from sim.store.store import abandon_run
 
 # A scenario expected to submit at least this many dial requests gets the
 # background writer under writer="auto": below it, the process start and the
@@ -57,6 +71,94 @@ class RunFailed(Exception):
     def __init__(self, outcome: RunOutcome) -> None:
         super().__init__(outcome.error)
         self.outcome = outcome
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM stopped the run; it is recorded 'interrupted'.
+
+    A ``KeyboardInterrupt``, so a loop of runs stops too. ``exit_status`` is
+    the shell's convention for the signal (130 for SIGINT, 143 for SIGTERM).
+    """
+
+    def __init__(self, outcome: RunOutcome, signum: int) -> None:
+        super().__init__(outcome.error)
+        self.outcome = outcome
+        self.signum = signum
+
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable across worker processes
+        return (type(self), (self.outcome, self.signum))
+
+    @property
+    def exit_status(self) -> int:
+        return 128 + self.signum
+
+
+class _Stop(BaseException):
+    """Raised at the model's next step after a first stop signal."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+class _Forced(KeyboardInterrupt):
+    """Raised by a second stop signal, wherever the run is."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+# A repeat within this many seconds is the same interrupt delivered twice (a
+# terminal signals the whole process group, and a wrapper may forward it too).
+REPEAT_GRACE_S = 1.0
+
+
+class _StopSignals:
+    """SIGINT/SIGTERM within the block: the first is noted (``checked`` raises it
+    at a safe point), a later one raises ``_Forced`` at once. Only the main
+    thread can handle signals; elsewhere the block changes nothing."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._first = 0.0
+        self._before: dict[int, Any] = {}
+
+    def __enter__(self) -> _StopSignals:
+        if threading.current_thread() is threading.main_thread():
+            for sig in STOP_SIGNALS:
+                self._before[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        for sig, handler in self._before.items():
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+
+    def _handle(self, signum: int, _frame: FrameType | None) -> None:
+        now = time.monotonic()
+        if self.signum is None:
+            self.signum, self._first = signum, now
+        elif now - self._first > REPEAT_GRACE_S:
+            raise _Forced(self.signum)
+
+    def checked(self, progress: Callable[[float], None] | None) -> Callable[[float], None]:
+        """``progress``, first raising ``_Stop`` once a stop signal came."""
+
+        def step(fraction: float) -> None:
+            if self.signum is not None:
+                raise _Stop(self.signum)
+            if progress is not None:
+                progress(fraction)
+
+        return step
 
 
 def core_config(scenario: Scenario) -> CoreConfig:
@@ -112,49 +214,23 @@ def run_scenario(
     seed = scenario.seed if seed is None else seed
     resolved = resolved_dict(scenario)
     resolved["seed"] = seed
-    started = time.perf_counter()
-    sim_start = scenario.start.timestamp()
-    run_id = store.begin_run(
-        name=scenario.name,
-        scenario=resolved,
-        seed=seed,
-        version=__version__,
-        sim_start=sim_start,
-        sweep=sweep,
-        point=dict(point) if point is not None else None,
-        replication=replication,
-    )
-    sink = _open_writer(store, run_id, scenario, choose_writer(scenario, store, writer))
-    emitter = Emitter(sink)
-    rng = random.Random(seed)
-    try:
-        with bulk_collector():
-            core = OutboundCore(core_config(scenario), rng, emitter)
-            model = Model(scenario, rng, emitter, core)
-            result = model.run(progress)
-            sink.close(result.sim_end)
-    except Exception as error:  # any model failure is recorded, then re-raised
-        outcome = _fail(store, run_id, sink, emitter, error, started, sim_start)
-        raise RunFailed(outcome) from error
-    runtime = time.perf_counter() - started
-    store.finish_run(
-        run_id,
-        status="completed",
-        error=None,
-        sim_end=result.sim_end,
-        runtime_s=runtime,
-        events=result.events,
-    )
-    return RunOutcome(
-        run_id,
-        "completed",
-        None,
-        result.events,
-        result.sim_start,
-        result.sim_end,
-        runtime,
-        result.pending_at_end,
-    )
+    with _StopSignals() as stop:
+        run_id = store.begin_run(
+            name=scenario.name,
+            scenario=resolved,
+            seed=seed,
+            version=__version__,
+            sim_start=scenario.start.timestamp(),
+            sweep=sweep,
+            point=dict(point) if point is not None else None,
+            replication=replication,
+        )
+        run = _Run(store, run_id, scenario)
+        try:
+            run.open(choose_writer(scenario, store, writer))
+            return run.simulate(seed, stop.checked(progress))
+        except _Forced as forced:
+            raise RunInterrupted(run.abandon(forced.signum), forced.signum) from None
 
 
 def estimated_requests(scenario: Scenario) -> float:
@@ -196,42 +272,118 @@ def choose_writer(scenario: Scenario, store: Store, writer: str = "auto") -> str
     return "process" if big else "inline"
 
 
-def _open_writer(
-    store: Store, run_id: int, scenario: Scenario, kind: str
-) -> EventWriter | BackgroundWriter:
-    if kind == "process":
-        return BackgroundWriter(store, run_id, scenario.interval)
-    return store.writer(run_id, scenario.interval)
+class _Run:
+    """One run being recorded: its sink and emitter, and each way it can end."""
 
+    def __init__(self, store: Store, run_id: int, scenario: Scenario) -> None:
+        self.store, self.run_id, self.scenario = store, run_id, scenario
+        self.sim_start = scenario.start.timestamp()
+        self.started = time.perf_counter()
+        self.sink: EventWriter | BackgroundWriter | None = None
+        self.emitter: Emitter | None = None
 
-def _fail(
-    store: Store,
-    run_id: int,
-    writer: Any,
-    emitter: Emitter,
-    error: BaseException,
-    started: float,
-    sim_start: float,
-) -> RunOutcome:
-    """Keep what was recorded, mark the run failed with its error."""
-    message = "".join(traceback.format_exception_only(type(error), error)).strip()
-    detail = "".join(traceback.format_exception(type(error), error, error.__traceback__))
-    sim_end = sim_start
-    try:
-        emitter.flush()
-        # How far the run got: the last event recorded, so the projections of a
-        # failed run end where its log ends.
-        sim_end = max(sim_start, emitter.last_time or sim_start)
-        writer.close(sim_end)
-    except Exception:  # the original error matters more
-        detail += "\n(while flushing events: " + traceback.format_exc() + ")"
-    runtime = time.perf_counter() - started
-    store.finish_run(
-        run_id,
-        status="failed",
-        error=detail,
-        sim_end=sim_end,
-        runtime_s=runtime,
-        events=emitter.count,
-    )
-    return RunOutcome(run_id, "failed", message, emitter.count, sim_start, sim_end, runtime, 0)
+    def open(self, kind: str) -> None:
+        if kind == "process":
+            self.sink = BackgroundWriter(self.store, self.run_id, self.scenario.interval)
+        else:
+            self.sink = self.store.writer(self.run_id, self.scenario.interval)
+        self.emitter = Emitter(self.sink)
+
+    def simulate(self, seed: int, step: Callable[[float], None]) -> RunOutcome:
+        """Run the model to its end; record how it ended."""
+        assert self.sink is not None and self.emitter is not None
+        rng = random.Random(seed)
+        try:
+            with bulk_collector():
+                core = OutboundCore(core_config(self.scenario), rng, self.emitter)
+                model = Model(self.scenario, rng, self.emitter, core)
+                result = model.run(step)
+                self.sink.close(result.sim_end)
+        except _Stop as stop:
+            raise RunInterrupted(self.interrupted(stop.signum), stop.signum) from None
+        except Exception as error:  # any model failure is recorded, then re-raised
+            raise RunFailed(self.fail(error)) from error
+        runtime = time.perf_counter() - self.started
+        self.store.finish_run(
+            self.run_id,
+            status="completed",
+            error=None,
+            sim_end=result.sim_end,
+            runtime_s=runtime,
+            events=result.events,
+        )
+        return RunOutcome(
+            self.run_id,
+            "completed",
+            None,
+            result.events,
+            result.sim_start,
+            result.sim_end,
+            runtime,
+            result.pending_at_end,
+        )
+
+    def _save(self) -> float:
+        """Write every event produced, end the projections at the last one's time."""
+        assert self.sink is not None and self.emitter is not None
+        self.emitter.flush()
+        sim_end = max(self.sim_start, self.emitter.last_time or self.sim_start)
+        self.sink.close(sim_end)
+        return sim_end
+
+    def interrupted(self, signum: int) -> RunOutcome:
+        """Keep everything produced; record the run 'interrupted' with the reason."""
+        assert self.emitter is not None
+        name = signal.Signals(signum).name
+        try:
+            sim_end = self._save()
+        except StoreError as error:  # what was committed stays: as a killed run
+            return self.abandon(signum, f"saving the rest failed: {error}")
+        when = datetime.fromtimestamp(sim_end, self.scenario.start.tzinfo or UTC)
+        n = self.emitter.count
+        at = when.isoformat(timespec="seconds")
+        reason = f"interrupted by {name} at simulated {at}; {n} events kept"
+        runtime = time.perf_counter() - self.started
+        self.store.finish_run(
+            self.run_id,
+            status="interrupted",
+            error=reason,
+            sim_end=sim_end,
+            runtime_s=runtime,
+            events=n,
+        )
+        return RunOutcome(
+            self.run_id, "interrupted", reason, n, self.sim_start, sim_end, runtime, 0
+        )
+
+    def abandon(self, signum: int, why: str = "a second signal stopped the saving") -> RunOutcome:
+        """Stop writing now; record 'interrupted' with what was committed (no sim_end)."""
+        if isinstance(self.sink, BackgroundWriter):
+            self.sink.abort()  # the child ends its transaction; nothing is sent after
+        name = signal.Signals(signum).name
+        kept = self.store.count_events(self.run_id)
+        reason = f"interrupted by {name} ({why}); {kept} events kept, the projections not closed"
+        abandon_run(self.store, self.run_id, reason)
+        runtime = time.perf_counter() - self.started
+        return RunOutcome(
+            self.run_id, "interrupted", reason, kept, self.sim_start, self.sim_start, runtime, 0
+        )
+
+    def fail(self, error: BaseException) -> RunOutcome:
+        """Keep what was recorded, mark the run failed with its error."""
+        assert self.emitter is not None
+        message = "".join(traceback.format_exception_only(type(error), error)).strip()
+        detail = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+        sim_end = self.sim_start
+        try:
+            # How far the run got: the last event recorded, so the projections of
+            # a failed run end where its log ends.
+            sim_end = self._save()
+        except Exception:  # the original error matters more
+            detail += "\n(while flushing events: " + traceback.format_exc() + ")"
+        runtime = time.perf_counter() - self.started
+        n = self.emitter.count
+        self.store.finish_run(
+            self.run_id, status="failed", error=detail, sim_end=sim_end, runtime_s=runtime, events=n
+        )
+        return RunOutcome(self.run_id, "failed", message, n, self.sim_start, sim_end, runtime, 0)

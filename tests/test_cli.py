@@ -298,13 +298,147 @@ def test_report_missing_run(db: Path) -> None:
     assert "no run 99" in result.stderr
 
 
-def test_report_on_a_file_that_is_not_a_store(tmp_path: Path) -> None:
-    junk = tmp_path / "junk.db"
-    junk.write_text("this is not sqlite")
-    result = CliRunner().invoke(main, ["report", str(junk)], catch_exceptions=True)
+def _text_file(path: Path) -> None:
+    path.write_text("this is not sqlite\n")
+
+
+def _other_sqlite(path: Path) -> None:
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE runs (id INTEGER PRIMARY KEY, lap REAL)")
+        conn.execute("INSERT INTO runs (lap) VALUES (61.5)")
+    conn.close()
+
+
+NOT_STORES = {
+    "empty": (lambda p: p.write_bytes(b""), "an empty file, not a sim store"),
+    "text": (_text_file, "not a SQLite database (a text file starting 'this is not sqlite')"),
+    "sqlite": (_other_sqlite, "a SQLite database, but not a sim store: it has tables runs"),
+}
+READERS = [("report",), ("replay",), ("plot", "--out", "figs")]
+
+
+@pytest.mark.parametrize("kind", list(NOT_STORES))
+@pytest.mark.parametrize("command", READERS, ids=lambda c: c[0])
+def test_read_commands_refuse_a_file_that_is_not_a_store(
+    kind: str, command: tuple[str, ...], tmp_path: Path
+) -> None:
+    make, message = NOT_STORES[kind]
+    path = tmp_path / "x.db"
+    make(path)
+    before = (path.read_bytes(), path.stat().st_mtime_ns)
+    result = CliRunner().invoke(main, [command[0], str(path), *command[1:]])
     assert result.exit_code == 2, result.output
     no_traceback(result)
-    assert result.stderr.strip()
+    assert result.stderr.startswith(f"{path}: {message}") and result.stderr.count("\n") == 1
+    assert (path.read_bytes(), path.stat().st_mtime_ns) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.db"]
+
+
+@pytest.mark.parametrize("command", READERS, ids=lambda c: c[0])
+def test_read_commands_refuse_a_directory(command: tuple[str, ...], tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, [command[0], str(tmp_path), *command[1:]])
+    assert result.exit_code == 2
+    no_traceback(result)
+    assert f"'{tmp_path}' is a directory" in result.stderr
+    run = CliRunner().invoke(main, ["run", str(QUICKSTART), "--db", str(tmp_path), "--quiet"])
+    assert run.exit_code == 2
+    assert run.stderr == f"{tmp_path}: a directory, not a database file\n"
+
+
+@pytest.mark.parametrize("kind", ["text", "sqlite"])
+def test_run_refuses_a_file_that_is_not_a_store(kind: str, tmp_path: Path) -> None:
+    make, message = NOT_STORES[kind]
+    path = tmp_path / "x.db"
+    make(path)
+    before = path.read_bytes()
+    result = CliRunner().invoke(main, ["run", str(QUICKSTART), "--db", str(path), "--quiet"])
+    assert result.exit_code == 2, result.output
+    no_traceback(result)
+    assert result.stderr.startswith(f"{path}: {message}")
+    assert path.read_bytes() == before
+
+
+def test_run_makes_an_empty_file_a_store(tmp_path: Path) -> None:
+    path = tmp_path / "empty.db"
+    path.write_bytes(b"")
+    result = invoke("run", str(QUICKSTART), "--db", str(path), "--quiet")
+    assert result.exit_code == 0, result.output
+    assert invoke("replay", str(path)).exit_code == 0
+
+
+def test_serve_refuses_a_db_that_is_not_a_store(tmp_path: Path) -> None:
+    path = tmp_path / "x.db"
+    _text_file(path)
+    result = CliRunner().invoke(main, ["serve", "--db", str(path), "--port", "1"])
+    assert result.exit_code == 2, result.output
+    no_traceback(result)
+    assert result.stderr.startswith(f"{path}: not a SQLite database")
+
+
+@pytest.mark.parametrize("command", READERS, ids=lambda c: c[0])
+def test_read_commands_leave_a_store_byte_identical(
+    command: tuple[str, ...], db: Path, tmp_path: Path
+) -> None:
+    def state() -> tuple[bytes, bytes]:
+        """The database and its WAL frames (SQLite may add an empty -wal to read)."""
+        wal = db.with_name(db.name + "-wal")
+        return db.read_bytes(), wal.read_bytes() if wal.exists() else b""
+
+    before, mtime = state(), db.stat().st_mtime_ns
+    args = [a if a != "figs" else str(tmp_path / "figs") for a in command[1:]]
+    result = invoke(command[0], str(db), "--run", "1", *args)
+    assert result.exit_code == 0, result.output
+    assert state() == before and db.stat().st_mtime_ns == mtime
+
+
+@pytest.mark.parametrize("run", ["99999999999999999999", "-1", "0"])
+@pytest.mark.parametrize("command", READERS, ids=lambda c: c[0])
+def test_a_run_id_out_of_range_exits_2(run: str, command: tuple[str, ...], db: Path) -> None:
+    result = CliRunner().invoke(main, [command[0], str(db), "--run", run, *command[1:]])
+    assert result.exit_code == 2
+    no_traceback(result)
+    assert f"Invalid value for '--run': {run} is not in the range" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "install"),
+    [
+        ("postgresql+psycopg2://sim:secret@localhost/runs", "pip install psycopg2-binary"),
+        ("mysql://root@localhost/runs", "pip install mysqlclient"),
+    ],
+)
+def test_a_missing_database_driver_exits_2_with_the_install_command(url: str, install: str) -> None:
+    import importlib.util
+
+    module = {"postgresql": "psycopg2", "mysql": "MySQLdb"}[url.split("+")[0].split(":")[0]]
+    if importlib.util.find_spec(module) is not None:
+        pytest.skip(f"{module} is installed here")
+    for args in (["report", url], ["run", str(QUICKSTART), "--db", url, "--quiet"]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2, result.output
+        no_traceback(result)
+        assert result.stderr.strip().endswith(f"install it with: {install}")
+        assert "secret" not in result.stderr
+
+
+def test_a_database_error_exits_2(tmp_path: Path) -> None:
+    path = tmp_path / "damaged.db"
+    assert invoke("run", str(QUICKSTART), "--db", str(path), "--quiet").exit_code == 0
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # every page in the file itself
+        (root,) = conn.execute(
+            "SELECT rootpage FROM sqlite_master WHERE name='contacts'"
+        ).fetchone()
+        (size,) = conn.execute("PRAGMA page_size").fetchone()
+    conn.close()
+    data = bytearray(path.read_bytes())
+    data[(root - 1) * size : root * size] = b"\xff" * size
+    path.write_bytes(bytes(data))
+    for command in ("report", "replay"):
+        result = CliRunner().invoke(main, [command, str(path)])
+        assert result.exit_code == 2, result.output
+        no_traceback(result)
+        assert result.stderr.startswith(f"{path}: database error: ")
 
 
 def test_replay_equal(db: Path) -> None:

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, and_, case, func, or_, select
 
 from sim.analysis.redials import early_redials
 from sim.domain import LIVE_OUTCOMES, Outcome
-from sim.store import Store
+from sim.store import RunInfo, Store
 from sim.store.schema import ALL_CAMPAIGNS, contacts, events, events_of_types, interval_kpis
 
 THROTTLED = "LimitExceededException"
@@ -429,6 +429,15 @@ def run_summary(store: Store, run_id: int | None = None) -> RunSummary:
         amd_statuses=dict(sorted(total.amd.items())),
         per_campaign=per_campaign,
     )
+
+
+def status_note(info: RunInfo) -> str:
+    """One line on a run that did not complete: why, and what its figures cover."""
+    if info.status == "running":
+        return f"run {info.id} is still running (pid {info.pid} on {info.host}): figures so far"
+    reason = (info.error or "").strip().splitlines()
+    why = reason[-1] if info.status == "failed" and reason else " ".join(reason)
+    return f"run {info.id} {info.status}: {why}; figures cover only what was recorded"
 
 
 def _exceeded(rate: float | None, limit: float | None) -> bool | None:

@@ -19,6 +19,11 @@ Guarantees:
   a slow disk never piles chunks up in RAM.
 - A failure in the child surfaces in the parent as ``StoreError`` (checked at
   every chunk sent, and at ``close``); chunks committed before it stay.
+- The child ignores SIGINT and SIGTERM: a Ctrl-C in a terminal reaches the
+  whole process group, and the child must live to write what the parent
+  flushes after it. It stops when the parent closes the pipe, or goes away
+  (then it drops what it has not committed: the parent's end of the run is
+  what decides what is kept).
 
 Use it only from a single-run entry point (``sim.runner.run_scenario``): the
 child is started with ``fork`` when the calling process has a single thread
@@ -33,6 +38,7 @@ import marshal
 import multiprocessing
 import pickle
 import queue
+import signal
 import threading
 import traceback
 from collections.abc import Iterator, Sequence
@@ -40,8 +46,9 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from sim.domain import Event
+from sim.store.opening import StoreError
 from sim.store.projector import ProjectionRows
-from sim.store.store import Store, StoreError
+from sim.store.store import Store
 from sim.store.writer import RowBatch, RowMaker, RowWriter
 
 _CLOSE = b"C"  # the close message (an encoded batch never is one byte)
@@ -142,7 +149,8 @@ class BackgroundWriter:
             name=f"sim-writer-{run_id}",
             daemon=True,
         )
-        self._process.start()
+        with _stop_signals_ignored():
+            self._process.start()  # the child inherits the ignored dispositions
         data_read.close()
         result_write.close()
 
@@ -181,13 +189,18 @@ class BackgroundWriter:
         self._process.join()
         return written
 
-    def abort(self) -> None:
-        """Stop the child without waiting for the rest (what it committed stays)."""
+    def abort(self, timeout: float = 60.0) -> None:
+        """Stop the child without sending the rest; what it committed stays.
+
+        The child finishes the transaction it is in (up to ``timeout``
+        seconds), then drops what it holds; past the timeout it is killed
+        (it ignores SIGTERM).
+        """
         self._state = "broken"
         self._data.close()
-        self._process.join(timeout=60)
+        self._process.join(timeout=timeout)
         if self._process.is_alive():
-            self._process.terminate()
+            self._process.kill()
             self._process.join()
 
     # -- plumbing -------------------------------------------------------------
@@ -228,6 +241,24 @@ class BackgroundWriter:
         raise StoreError(f"run {self._run_id}: background event writer failed: {value}")
 
 
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def _stop_signals_ignored() -> Iterator[None]:
+    """Ignore SIGINT and SIGTERM within the block (main thread only: elsewhere
+    the signal module cannot change them, and the child sets them itself)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = [signal.signal(s, signal.SIG_IGN) for s in _STOP_SIGNALS]
+    try:
+        yield
+    finally:
+        for sig, handler in zip(_STOP_SIGNALS, before, strict=True):
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+
+
 def _encode(rows: tuple[Any, ...]) -> bytes:
     """Rows of builtins as ``marshal`` (no memo: a third of pickle's cost on
     rows of fresh strings), anything else as pickle; one tag byte says which.
@@ -251,6 +282,8 @@ def _child_main(
     parent_ends: tuple[Connection, Connection],
 ) -> None:
     """The writer process: receive row batches, insert them, report at the end."""
+    for sig in _STOP_SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)  # the parent decides when this process ends
     writer_chunk, queue_chunks = sizes
     data, result = ends
     for end in parent_ends:

@@ -6,6 +6,13 @@ agent intervals are compared in projector emission order (their ``seq``
 column), so only one page of each side is held at a time; interval KPIs
 (one row per interval and campaign) are compared by key. The log itself is
 checked too: event count against the run record, and no version gaps.
+
+A run whose process died (``RunInfo.killed``: interrupted with no
+``sim_end``) never closed its projections: the store holds the rows its
+committed events made final, and no others. Its rebuild is then the fold of
+the log without the close (no rows of contacts or agent spans still open,
+no ``interval_kpis``, which are written at close), and "equal" means every
+row the committed events made final is stored, unchanged, and nothing else.
 """
 
 from __future__ import annotations
@@ -15,9 +22,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Table, func, select
 
+from sim.store.opening import StoreError
 from sim.store.projector import ProjectionRows, Projector, Row
 from sim.store.schema import agent_intervals, contacts, events, insert_columns, interval_kpis
-from sim.store.store import Store, StoreError
+from sim.store.store import Store
 
 _PAGE = 5000
 
@@ -36,6 +44,7 @@ class ReplayResult:
     differences: list[str]
     difference_count: int
     counts: dict[str, tuple[int, int]] = field(default_factory=dict)
+    partial: bool = False  # a killed run: compared without closing the fold
 
 
 class _Findings:
@@ -161,11 +170,13 @@ def replay(
             f"run {run_id} has no interval_s: its events were not written by "
             "EventWriter, so there are no projections to compare"
         )
-    if info.status == "running" or info.sim_end is None:
+    if info.status == "running":
         raise StoreError(
-            f"run {run_id} is still running (or was never finished): "
+            f"run {run_id} is still running (pid {info.pid} on {info.host}): "
             "its projections are not complete"
         )
+    if info.sim_end is None and not info.killed:
+        raise StoreError(f"run {run_id} has no sim_end: its projections were never closed")
     findings = _Findings(max_differences)
     projector = Projector(info.interval_s)
     comparers = {
@@ -175,7 +186,7 @@ def replay(
     for chunk in store.iter_event_batches(run_id, batch):
         n_events += len(chunk)
         _push(comparers, projector.feed(chunk))
-    final = projector.close(info.sim_end)
+    final = ProjectionRows() if info.sim_end is None else projector.close(info.sim_end)
     _push(comparers, final)
     counts = {name: c.finish() for name, c in comparers.items()}
     counts["interval_kpis"] = (
@@ -186,7 +197,9 @@ def replay(
     if info.events != n_events:
         findings.add(f"events: run record says {info.events}, log holds {n_events}")
     _check_versions(store, run_id, findings)
-    return ReplayResult(run_id, findings.count == 0, findings.items, findings.count, counts)
+    return ReplayResult(
+        run_id, findings.count == 0, findings.items, findings.count, counts, info.killed
+    )
 
 
 def _push(comparers: dict[str, _SeqComparer], rows: ProjectionRows) -> None:

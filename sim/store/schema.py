@@ -32,6 +32,12 @@ from sqlalchemy.sql.elements import ColumnElement
 
 metadata = MetaData()
 
+# The layout version a store records in ``store_meta`` (docs/store.md). 1 was
+# the layout before the marker (no ``store_meta``, no ``runs.proc_start`` or
+# ``runs.heartbeat_at``); a writer upgrades such a store in place.
+SCHEMA_VERSION = 2
+STORE_FORMAT = "sim-store"
+
 # SQLite only makes INTEGER PRIMARY KEY an alias of the rowid (fast, ordered);
 # elsewhere a billion-event store needs 64 bits.
 _Position = BigInteger().with_variant(Integer(), "sqlite")
@@ -49,7 +55,7 @@ runs = Table(
     Column("scenario", Text, nullable=False),  # JSON: the fully resolved scenario
     Column("seed", BigInteger, nullable=False),
     Column("version", String(40), nullable=False),
-    Column("status", String(16), nullable=False),  # running | completed | failed
+    Column("status", String(16), nullable=False),  # running | completed | failed | interrupted
     Column("error", Text),
     Column("started_at", String(40), nullable=False),  # wall clock, ISO 8601 UTC
     Column("ended_at", String(40)),
@@ -61,9 +67,23 @@ runs = Table(
     Column("sweep", String(200)),
     Column("point", Text),  # JSON: the overrides of a sweep point
     Column("replication", Integer),
-    Column("host", String(255)),  # owner process, so a killed run can be told from a live one
+    # The owner process, so a killed run can be told from a live one: host,
+    # pid, and the process's start ("<boot id>:<start ticks>" on Linux), which
+    # tells a reused pid or a reboot from the owner still running.
+    Column("host", String(255)),
     Column("pid", Integer),
+    Column("proc_start", String(80)),
+    Column("heartbeat_at", String(40)),  # wall clock of the last committed chunk
     sqlite_autoincrement=True,  # never reuse the id of a deleted run
+)
+
+# What makes a database a sim store: this table, with a "format" row equal to
+# STORE_FORMAT and a "schema_version" row (see sim.store.opening).
+store_meta = Table(
+    "store_meta",
+    metadata,
+    Column("key", String(40), primary_key=True),
+    Column("value", Text, nullable=False),
 )
 
 events = Table(

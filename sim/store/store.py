@@ -1,14 +1,15 @@
 """The store: one database (SQLite file by default, any SQLAlchemy URL) of runs.
 
-``Store`` opens (and creates) the tables, records runs with their resolved
-scenario, seed, version and status, reads the event log back, and hands out
-``EventWriter`` sinks. Nothing here knows SimPy or the core.
+``Store`` opens a store to write (creating it in an empty database) or to
+read only (``read_only=True``: nothing is ever written; see
+``sim.store.opening``), records runs with their resolved scenario, seed,
+version, owner and status, reads the event log back, and hands out
+``EventWriter`` sinks. Every database error surfaces as ``StoreError``.
+Nothing here knows SimPy or the core.
 """
 
 from __future__ import annotations
 
-import os
-import socket
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,27 +17,30 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import Engine, create_engine, event, func, select, update
-from sqlalchemy.engine import RowMapping, make_url
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.pool import StaticPool
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.engine import RowMapping
 
 from sim.domain import Event
-from sim.store.schema import events, metadata, runs
+from sim.store.liveness import owner_gone, this_process
+from sim.store.opening import StoreError, open_engine, resolve
+from sim.store.schema import events, runs
 
 if TYPE_CHECKING:
     from sim.store.writer import EventWriter
 
-RUN_STATUSES = ("running", "completed", "failed")
-
-
-class StoreError(Exception):
-    """A store request that cannot be met; the message says why and what exists."""
+RUN_STATUSES = ("running", "completed", "failed", "interrupted")
+FINAL_STATUSES = ("completed", "failed", "interrupted")
+# The largest run id a query may carry (a signed 64-bit integer).
+MAX_RUN_ID = 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)
 class RunInfo:
-    """One row of ``runs``, with the JSON columns parsed."""
+    """One row of ``runs``, with the JSON columns parsed.
+
+    ``status`` is as read: a 'running' run whose owner process is gone reads
+    as 'interrupted', with the reason in ``error`` (the row is not changed).
+    """
 
     id: int
     name: str
@@ -57,6 +61,13 @@ class RunInfo:
     replication: int | None
     host: str | None
     pid: int | None
+    proc_start: str | None = None
+    heartbeat_at: str | None = None
+
+    @property
+    def killed(self) -> bool:
+        """Interrupted without closing its projections (its process died)."""
+        return self.status == "interrupted" and self.sim_end is None
 
 
 def _now_iso() -> str:
@@ -70,58 +81,21 @@ def _json(value: Any, what: str) -> str:
         raise StoreError(f"{what} is not JSON-serialisable: {exc}") from exc
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    # WAL + busy_timeout let several worker processes share one file;
-    # NORMAL sync is durable across application crashes, which is what runs need.
-    cur = dbapi_conn.cursor()
-    for pragma in (
-        "PRAGMA journal_mode=WAL",
-        "PRAGMA synchronous=NORMAL",
-        "PRAGMA busy_timeout=60000",
-        "PRAGMA foreign_keys=ON",
-    ):
-        cur.execute(pragma)
-    cur.close()
-
-
-def _resolve(url: str | Path) -> tuple[str, str]:
-    """(SQLAlchemy URL, name for messages); a bare path means a SQLite file."""
-    text = str(url)
-    if isinstance(url, Path) or "://" not in text:
-        if text in ("", ":memory:"):
-            return "sqlite://", ":memory:"
-        return f"sqlite:///{Path(text).expanduser()}", text
-    parsed = make_url(text)
-    if parsed.drivername.startswith("sqlite"):
-        return text, parsed.database or ":memory:"
-    return text, parsed.render_as_string(hide_password=True)
-
-
 class Store:
-    """A database of runs: their records, event logs and projections."""
+    """A database of runs: their records, event logs and projections.
 
-    def __init__(self, url: str | Path) -> None:
-        try:
-            self._open(url)
-        except (SQLAlchemyError, OSError) as error:
-            # A file that is not SQLite, a bad URL, an unwritable folder: input
-            # errors a user can fix, reported without a traceback.
-            raise StoreError(f"{url}: cannot open as a sim store ({error})") from error
+    ``Store(url)`` opens a store to write, creating it in an empty database;
+    ``Store(url, read_only=True)`` opens an existing store and never writes.
+    Either raises StoreError for a database that is not a sim store.
+    """
 
-    def _open(self, url: str | Path) -> None:
-        self.url, self.name = _resolve(url)
-        parsed = make_url(self.url)
-        kwargs: dict[str, Any] = {}
-        if parsed.drivername.startswith("sqlite"):
-            if not parsed.database or parsed.database == ":memory:":
-                # One shared connection, or every checkout would see an empty database.
-                kwargs = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
-            else:
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = create_engine(self.url, **kwargs)
-        if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-        metadata.create_all(self.engine)
+    def __init__(self, url: str | Path, *, read_only: bool = False) -> None:
+        target = resolve(url)
+        self.url, self.name, self.read_only = target.url, target.name, read_only
+        self.engine: Engine
+        self.engine, layout = open_engine(target, read_only=read_only)
+        # A layout-1 store opened to read lacks the newest runs columns.
+        self._run_cols = [c for c in runs.columns if c.name in layout.run_columns]
 
     def __repr__(self) -> str:
         return f"Store({self.name!r})"
@@ -129,6 +103,10 @@ class Store:
     def dispose(self) -> None:
         """Close every pooled connection (the store object is unusable after)."""
         self.engine.dispose()
+
+    def _writable(self) -> None:
+        if self.read_only:
+            raise StoreError(f"{self.name}: opened read-only")
 
     # -- runs -----------------------------------------------------------------
 
@@ -146,24 +124,29 @@ class Store:
     ) -> int:
         """Record a new run with status 'running' and return its id.
 
-        Runs left 'running' by dead processes of this host are marked failed
-        first, so no killed run keeps claiming to be in progress.
+        Runs left 'running' by dead processes of this host are marked
+        'interrupted' first (``mark_interrupted``).
         """
+        self._writable()
         mark_interrupted(self)
+        host, pid, start = this_process()
+        now = _now_iso()
         values = {
             "name": name,
             "scenario": _json(dict(scenario), "scenario"),
             "seed": seed,
             "version": version,
             "status": "running",
-            "started_at": _now_iso(),
+            "started_at": now,
             "sim_start": sim_start,
             "events": 0,
             "sweep": sweep,
             "point": None if point is None else _json(dict(point), "point"),
             "replication": replication,
-            "host": socket.gethostname(),
-            "pid": os.getpid(),
+            "host": host,
+            "pid": pid,
+            "proc_start": start,
+            "heartbeat_at": now,
         }
         with self.engine.begin() as conn:
             result = conn.execute(runs.insert().values(**values))
@@ -177,13 +160,20 @@ class Store:
         *,
         status: str,
         error: str | None,
-        sim_end: float,
+        sim_end: float | None,
         runtime_s: float,
         events: int,
     ) -> None:
-        """Close the run record: final status ('completed' or 'failed'), counts, times."""
-        if status not in ("completed", "failed"):
-            raise StoreError(f"finish_run status must be 'completed' or 'failed', got {status!r}")
+        """Close the run record: final status, its error or reason, counts, times.
+
+        ``status`` is 'completed', 'failed' or 'interrupted'; ``sim_end`` None
+        says the projections were not closed (see ``RunInfo.killed``).
+        """
+        if status not in FINAL_STATUSES:
+            raise StoreError(
+                f"finish_run status must be one of {', '.join(FINAL_STATUSES)}, got {status!r}"
+            )
+        self._writable()
         self.run(run_id)  # a clear error for a missing run
         values = {
             "status": status,
@@ -198,18 +188,28 @@ class Store:
 
     def set_interval(self, run_id: int, interval_s: float) -> None:
         """Record the reporting interval the run's ``interval_kpis`` use (for replay)."""
+        self._writable()
         with self.engine.begin() as conn:
             conn.execute(update(runs).where(runs.c.id == run_id).values(interval_s=interval_s))
 
-    def runs(self) -> list[RunInfo]:
-        """Every run, oldest first."""
+    def count_events(self, run_id: int) -> int:
+        """Events of the run in the log (what was committed)."""
+        query = select(func.count()).select_from(events).where(events.c.run_id == run_id)
         with self.engine.connect() as conn:
-            rows = conn.execute(select(runs).order_by(runs.c.id)).mappings().all()
-        return [_run_info(r) for r in rows]
+            return int(conn.execute(query).scalar_one())
+
+    def runs(self) -> list[RunInfo]:
+        """Every run, oldest first (status as read: see ``RunInfo``)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(*self._run_cols).order_by(runs.c.id)).mappings().all()
+        now = datetime.now(UTC)
+        return [_run_info(r, now) for r in rows]
 
     def run(self, run_id: int | None = None) -> RunInfo:
         """One run by id, or the latest when ``run_id`` is None; StoreError if absent."""
-        query = select(runs)
+        if run_id is not None and not -MAX_RUN_ID <= run_id <= MAX_RUN_ID:
+            raise StoreError(self._missing(run_id))
+        query = select(*self._run_cols)
         query = (
             query.order_by(runs.c.id.desc()).limit(1)
             if run_id is None
@@ -219,7 +219,7 @@ class Store:
             row = conn.execute(query).mappings().first()
         if row is None:
             raise StoreError(self._missing(run_id))
-        return _run_info(row)
+        return _run_info(row, datetime.now(UTC))
 
     def _missing(self, run_id: int | None) -> str:
         with self.engine.connect() as conn:
@@ -275,51 +275,78 @@ class Store:
         """An ``EventSink`` writing the run's log and projections (see ``EventWriter``)."""
         from sim.store.writer import EventWriter
 
+        self._writable()
         return EventWriter(self, run_id, interval_s, chunk_size=chunk_size)
 
 
-def _run_info(row: RowMapping) -> RunInfo:
+def _run_info(row: RowMapping, now: datetime) -> RunInfo:
     values = dict(row)
     values["scenario"] = orjson.loads(values["scenario"])
     if values["point"] is not None:
         values["point"] = orjson.loads(values["point"])
+    if values["status"] == "running":
+        gone = _gone(values, now)
+        if gone is not None:
+            values["status"], values["error"] = "interrupted", gone
     return RunInfo(**values)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    return True
+def _gone(values: Mapping[str, Any] | RowMapping, now: datetime) -> str | None:
+    """Why a 'running' run's owner is dead (a full sentence), or None."""
+    last = values.get("heartbeat_at") or values["started_at"]
+    why = owner_gone(values["host"], values["pid"], values.get("proc_start"), last, now)
+    if why is None:
+        return None
+    return f"the run stopped without finishing: {why}; its events up to then are kept"
 
 
 def mark_interrupted(store: Store, *, all_hosts: bool = False) -> list[int]:
-    """Mark runs left 'running' by killed processes as failed ("interrupted").
+    """Record runs left 'running' by dead processes as 'interrupted'; their ids.
 
-    A run is taken as interrupted when its owner process (host, pid) no
-    longer exists on this host. Runs owned by other hosts (a shared
-    PostgreSQL store) are only touched with ``all_hosts=True``, which marks
-    every 'running' run not owned by this process. Returns the ids marked.
+    A run is dead when its owner process (host, pid, process start) no
+    longer runs on this host, or, from another host, when it has shown no
+    sign of life for ``sim.store.liveness.STALE_AFTER_S``. With
+    ``all_hosts=True`` every other host's 'running' run is marked too. The
+    reason goes to ``error``; ``events`` is set to the events the log holds;
+    ``sim_end`` stays null (the projections were not closed).
     """
-    here, me = socket.gethostname(), os.getpid()
+    store._writable()
+    host, pid, _ = this_process()
+    now = datetime.now(UTC)
+    cols = [c for c in store._run_cols if c.name != "scenario"]
     with store.engine.connect() as conn:
-        rows = conn.execute(
-            select(runs.c.id, runs.c.host, runs.c.pid).where(runs.c.status == "running")
-        ).all()
-    dead = [
-        run_id
-        for run_id, host, pid in rows
-        if not (host == here and pid == me)
-        and (all_hosts or (host == here and (pid is None or not _alive(pid))))
-    ]
-    if dead:
-        with store.engine.begin() as conn:
-            conn.execute(
-                update(runs)
-                .where(runs.c.id.in_(dead), runs.c.status == "running")
-                .values(status="failed", error="interrupted", ended_at=_now_iso())
-            )
-    return dead
+        rows = conn.execute(select(*cols).where(runs.c.status == "running")).mappings().all()
+    dead: dict[int, tuple[str, str | None]] = {}
+    for row in rows:
+        if row["host"] == host and row["pid"] == pid:
+            continue
+        why = _gone(row, now)
+        if why is None and all_hosts and row["host"] != host:
+            why = f"marked interrupted by a sweep of every host's runs (owner {row['host']})"
+        if why is not None:
+            dead[row["id"]] = (why, row.get("heartbeat_at"))
+    for run_id, (why, last) in dead.items():
+        abandon_run(store, run_id, why, ended_at=last)
+    return sorted(dead)
+
+
+def abandon_run(store: Store, run_id: int, reason: str, *, ended_at: str | None = None) -> int:
+    """Record a 'running' run as 'interrupted' without closing its projections.
+
+    For a run whose process died, or that had to stop before its writer
+    could finish: the log keeps what was committed, ``events`` is set to
+    that count, ``sim_end`` stays null. Returns the events kept.
+    """
+    store._writable()
+    kept = store.count_events(run_id)
+    values = {
+        "status": "interrupted",
+        "error": reason,
+        "events": kept,
+        "ended_at": ended_at or _now_iso(),
+    }
+    with store.engine.begin() as conn:
+        conn.execute(
+            update(runs).where(runs.c.id == run_id, runs.c.status == "running").values(**values)
+        )
+    return kept

@@ -15,16 +15,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlalchemy.exc import DBAPIError
 
 from sim.domain import TERMINAL_TYPES, Event, EventType
+from sim.store.opening import StoreError
 from sim.store.projector import ProjectionRows, Projector, Row
-from sim.store.schema import agent_intervals, contacts, events, insert_sql, interval_kpis
-from sim.store.store import StoreError
+from sim.store.schema import agent_intervals, contacts, events, insert_sql, interval_kpis, runs
 
 if TYPE_CHECKING:
     from sim.store.store import Store
@@ -113,7 +114,12 @@ class StreamNumbers:
 
 
 class RowWriter:
-    """Inserts ``RowBatch``es of one run, each in one transaction."""
+    """Inserts ``RowBatch``es of one run, each in one transaction.
+
+    The transaction also adds the batch's events to ``runs.events`` and sets
+    ``runs.heartbeat_at``: a reader sees how far a run has got, and when its
+    writer last showed a sign of life (``sim.store.liveness``).
+    """
 
     def __init__(self, engine: Engine, run_id: int) -> None:
         self._engine = engine
@@ -131,14 +137,21 @@ class RowWriter:
         log: list[Row] = []
         for columns in batch.log:
             log.extend(self._streams.rows(columns))
+        progress = update(runs).where(runs.c.id == run_id)
+        progress = progress.values(
+            events=runs.c.events + batch.events,
+            heartbeat_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
+        )
         try:
             with self._engine.begin() as conn:
                 self._insert(conn, events.name, log)
                 for table, rows in zip(_PROJECTIONS, tables, strict=True):
                     self._insert(conn, table.name, rows)
-        except DBAPIError as exc:
+                conn.execute(progress)
+        except (DBAPIError, StoreError) as exc:
+            detail = exc.orig if isinstance(exc, DBAPIError) else exc
             raise StoreError(
-                f"run {run_id}: writing {batch.events} events failed: {exc.orig}"
+                f"run {run_id}: writing {batch.events} events failed: {detail}"
             ) from exc
 
     def _insert(self, conn: Any, table: str, rows: list[Row]) -> None:

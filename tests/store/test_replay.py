@@ -6,7 +6,9 @@ import pytest
 from sqlalchemy import delete, update
 
 from sim.store import Store, StoreError, replay
-from sim.store.schema import agent_intervals, contacts, events, interval_kpis
+from sim.store.schema import agent_intervals, contacts, events, interval_kpis, runs
+
+from .factories import sample_run
 
 
 def test_untouched_run_replays_equal(store: Store, sample_run_id: int) -> None:
@@ -56,3 +58,38 @@ def test_running_run_cannot_be_replayed(store: Store) -> None:
     store.writer(run_id, 60.0)
     with pytest.raises(StoreError, match="still running"):
         replay(store, run_id)
+
+
+def _killed_run(store: Store) -> int:
+    """A run whose process died mid-run: some chunks committed, never closed."""
+    run_id = store.begin_run(name="r", scenario={}, seed=1, version="v", sim_start=0.0)
+    writer = store.writer(run_id, 900.0, chunk_size=7)
+    log = sample_run().events
+    for i in range(0, len(log) - 5, 3):
+        writer.append(log[i : i + 3])
+    with store.engine.begin() as conn:
+        conn.execute(update(runs).where(runs.c.id == run_id).values(pid=2**22 + 99))
+    return run_id
+
+
+def test_a_killed_run_replays_equal_to_what_its_committed_events_made_final(
+    store: Store,
+) -> None:
+    run_id = _killed_run(store)
+    info = store.run(run_id)
+    assert info.killed and 0 < info.events < len(sample_run().events)
+    result = replay(store, run_id)
+    assert result.equal and result.partial, result.differences
+    assert result.counts["events"] == (info.events, info.events)
+    assert result.counts["interval_kpis"] == (0, 0)  # written at close only
+    stored, rebuilt = result.counts["contacts"]
+    assert stored == rebuilt > 0
+
+
+def test_a_tampered_killed_run_is_reported(store: Store) -> None:
+    run_id = _killed_run(store)
+    with store.engine.begin() as conn:
+        conn.execute(update(contacts).where(contacts.c.run_id == run_id).values(talk_s=-1.0))
+    result = replay(store, run_id)
+    assert not result.equal and result.partial
+    assert all("talk_s stored=-1.0" in d for d in result.differences)

@@ -126,14 +126,22 @@ def test_same_stream_in_two_runs_is_fine(store: Store) -> None:
 
 def test_mark_interrupted_only_touches_dead_owners(store: Store) -> None:
     mine, dead, foreign = _begin(store), _begin(store), _begin(store)
+    writer = store.writer(dead, 900.0, chunk_size=5)
+    log = sample_run().events
+    writer.append(log[:6])  # committed (a chunk is 5)
+    writer.append(log[6:9])  # buffered, lost with the process
     with store.engine.begin() as conn:
         conn.execute(runs.update().where(runs.c.id == dead).values(pid=2**22 + 12345))
         conn.execute(runs.update().where(runs.c.id == foreign).values(host="elsewhere"))
     assert mark_interrupted(store) == [dead]
-    assert store.run(dead).status == "failed" and store.run(dead).error == "interrupted"
+    info = store.run(dead)
+    assert (info.status, info.events, info.sim_end, info.killed) == ("interrupted", 6, None, True)
+    assert info.error is not None and f"process {2**22 + 12345} is gone" in info.error
     assert store.run(mine).status == "running" and store.run(foreign).status == "running"
     _begin(store)  # begin_run sweeps too; nothing more to do
     assert mark_interrupted(store, all_hosts=True) == [foreign]
+    assert "every host" in (store.run(foreign).error or "")
+    assert store.run(mine).status == "running"
 
 
 def test_path_and_url_forms(tmp_path) -> None:  # type: ignore[no-untyped-def]

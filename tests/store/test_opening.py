@@ -1,0 +1,293 @@
+"""Opening a store: what is a sim store, what is refused, and reading never writes."""
+
+from __future__ import annotations
+
+import importlib.util
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from sim.store import Store, StoreError
+from sim.store.schema import SCHEMA_VERSION, runs
+
+from .conftest import write_run
+from .factories import sample_run
+
+
+def snapshot(path: Path) -> dict[str, tuple[bytes, int]]:
+    """Bytes and mtime of a database file and of its -wal (when there is one)."""
+    out = {}
+    for suffix in ("", "-wal"):
+        side = Path(str(path) + suffix)
+        if side.is_file():
+            out[suffix] = (side.read_bytes(), side.stat().st_mtime_ns)
+    return out
+
+
+def other_program_db(path: Path, tables: dict[str, str]) -> None:
+    with sqlite3.connect(path) as conn:
+        for name, columns in tables.items():
+            conn.execute(f"CREATE TABLE {name} ({columns})")
+            conn.execute(f"INSERT INTO {name} DEFAULT VALUES")
+    conn.close()
+
+
+def _empty(p: Path) -> None:
+    p.write_bytes(b"")
+
+
+def _text(p: Path) -> None:
+    p.write_text("name,phone\nada,+15550100\n")
+
+
+def _binary(p: Path) -> None:
+    p.write_bytes(b"PK\x03\x04" + bytes(range(200)))
+
+
+def _no_runs(p: Path) -> None:
+    other_program_db(p, {"notes": "id INTEGER PRIMARY KEY, body TEXT"})
+
+
+def _with_runs(p: Path) -> None:
+    other_program_db(p, {"runs": "id INTEGER PRIMARY KEY, ok INT", "laps": "t REAL"})
+
+
+def _wal_app(p: Path) -> None:
+    other_program_db(p, {"runs": "id INTEGER PRIMARY KEY"})
+    with sqlite3.connect(p) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
+    conn.close()
+
+
+def _all_tables_wrong_columns(p: Path) -> None:
+    other_program_db(
+        p,
+        {
+            "runs": "id INTEGER PRIMARY KEY",
+            "events": "position INTEGER PRIMARY KEY",
+            "contacts": "run_id INT",
+            "agent_intervals": "run_id INT",
+            "interval_kpis": "run_id INT",
+        },
+    )
+
+
+def _foreign_marker(p: Path) -> None:
+    other_program_db(p, {"store_meta": "key TEXT PRIMARY KEY, value TEXT"})
+    with sqlite3.connect(p) as conn:
+        conn.execute("INSERT INTO store_meta VALUES ('format', 'someone-else')")
+    conn.close()
+
+
+# kind -> (how to make it, what the message says after "<path>: ")
+NOT_STORES: dict[str, tuple[Callable[[Path], None], str]] = {
+    "empty file": (_empty, "an empty file, not a sim store"),
+    "text file": (
+        _text,
+        "not a SQLite database (a text file starting 'name,phone'), not a sim store",
+    ),
+    "binary file": (_binary, "not a SQLite database (a binary file starting 50 4b 03 04"),
+    "sqlite without runs": (
+        _no_runs,
+        "a SQLite database, but not a sim store: it has tables notes and no tables runs, "
+        "events, contacts, agent_intervals, interval_kpis",
+    ),
+    "sqlite with runs": (
+        _with_runs,
+        "a SQLite database, but not a sim store: it has tables laps, runs and no tables "
+        "events, contacts, agent_intervals, interval_kpis",
+    ),
+    "sqlite in WAL mode": (
+        _wal_app,
+        "a SQLite database, but not a sim store: it has tables runs and no tables events, "
+        "contacts, agent_intervals, interval_kpis",
+    ),
+    "sqlite with our table names": (
+        _all_tables_wrong_columns,
+        "a SQLite database, not a sim store: table runs has no column name, scenario",
+    ),
+    "sqlite with another store_meta": (
+        _foreign_marker,
+        "a SQLite database, but not a sim store: its store_meta names no sim store format",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", list(NOT_STORES))
+def test_not_a_store_is_refused_and_left_byte_identical(kind: str, tmp_path: Path) -> None:
+    make, message = NOT_STORES[kind]
+    path = tmp_path / "x.db"
+    make(path)
+    before = snapshot(path)
+    with pytest.raises(StoreError) as caught:
+        Store(path, read_only=True)
+    assert str(caught.value).startswith(f"{path}: {message}"), str(caught.value)
+    if kind != "empty file":  # a writer may make an empty file a store; nothing else
+        with pytest.raises(StoreError) as again:
+            Store(path)
+        assert str(again.value) == str(caught.value)
+    assert snapshot(path) == before
+
+
+def test_a_directory_is_refused(tmp_path: Path) -> None:
+    for read_only in (True, False):
+        with pytest.raises(StoreError, match=r"a directory, not a database file$"):
+            Store(tmp_path, read_only=read_only)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_reading_a_missing_file_creates_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "missing.db"
+    with pytest.raises(StoreError, match="no such database file"):
+        Store(path, read_only=True)
+    assert not path.parent.exists()
+
+
+@pytest.mark.parametrize("url", ["sqlite://", ":memory:"])
+def test_reading_an_in_memory_database_is_refused(url: str) -> None:
+    with pytest.raises(StoreError, match="in-memory database holds no store"):
+        Store(url, read_only=True)
+
+
+def test_a_writer_makes_an_empty_file_or_an_empty_database_a_store(tmp_path: Path) -> None:
+    empty_file, empty_db = tmp_path / "a.db", tmp_path / "b.db"
+    empty_file.write_bytes(b"")
+    sqlite3.connect(empty_db).execute("PRAGMA user_version=0").connection.close()
+    for path in (empty_file, empty_db):
+        store = Store(path)
+        write_run(store, sample_run().events)
+        store.dispose()
+        assert Store(path, read_only=True).run(1).status == "completed"
+
+
+def test_the_marker_records_the_layout(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    with store.engine.connect() as conn:
+        meta = dict(conn.execute(text("SELECT key, value FROM store_meta")).all())
+    assert meta["format"] == "sim-store" and meta["schema_version"] == str(SCHEMA_VERSION)
+
+
+def test_a_newer_layout_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    Store(path).dispose()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE store_meta SET value = '99' WHERE key = 'schema_version'")
+    conn.close()
+    for read_only in (True, False):
+        with pytest.raises(StoreError, match="a sim store of layout 99, newer than this sim"):
+            Store(path, read_only=read_only)
+
+
+def _layout_1(path: Path) -> int:
+    """A store as sim wrote it before the marker: no store_meta, two runs columns fewer."""
+    store = Store(path)
+    run_id = write_run(store, sample_run().events)
+    store.dispose()
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TABLE store_meta")
+        conn.execute("ALTER TABLE runs DROP COLUMN proc_start")
+        conn.execute("ALTER TABLE runs DROP COLUMN heartbeat_at")
+    conn.close()
+    return run_id
+
+
+def test_a_layout_1_store_is_read_as_it_is_and_upgraded_by_a_writer(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    run_id = _layout_1(path)
+    before = snapshot(path)
+    reader = Store(path, read_only=True)
+    info = reader.run(run_id)
+    assert (info.status, info.proc_start, info.heartbeat_at) == ("completed", None, None)
+    assert len(list(reader.iter_events(run_id))) == len(sample_run().events)
+    reader.dispose()
+    assert snapshot(path)[""] == before[""]
+    writer = Store(path)
+    assert writer.run(run_id).events == len(sample_run().events)
+    new = write_run(writer, sample_run().events)
+    assert writer.run(new).proc_start is not None
+    with writer.engine.connect() as conn:
+        version = conn.execute(text("SELECT value FROM store_meta WHERE key='schema_version'"))
+        assert version.scalar_one() == str(SCHEMA_VERSION)
+
+
+def test_a_read_only_store_refuses_every_write(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    write_run(Store(path), sample_run().events)
+    before = snapshot(path)
+    store = Store(path, read_only=True)
+    with pytest.raises(StoreError, match="opened read-only"):
+        store.begin_run(name="x", scenario={}, seed=1, version="v", sim_start=0.0)
+    with pytest.raises(StoreError, match="opened read-only"):
+        store.writer(1, 60.0)
+    # Below the Store methods too: the connection itself cannot write.
+    with pytest.raises(StoreError, match="readonly database"), store.engine.begin() as conn:
+        conn.execute(runs.delete())
+    store.dispose()
+    assert snapshot(path) == before
+
+
+def _missing(module: str) -> bool:
+    return importlib.util.find_spec(module) is None
+
+
+@pytest.mark.parametrize(
+    ("url", "module", "install"),
+    [
+        ("postgresql+psycopg2://u:secret@localhost/x", "psycopg2", "pip install psycopg2-binary"),
+        ("mysql://root@localhost/x", "MySQLdb", "pip install mysqlclient"),
+        ("mysql+pymysql://root@localhost/x", "pymysql", "pip install PyMySQL"),
+    ],
+)
+def test_a_missing_driver_names_the_install_command(url: str, module: str, install: str) -> None:
+    if not _missing(module):
+        pytest.skip(f"{module} is installed here")
+    with pytest.raises(StoreError) as caught:
+        Store(url, read_only=True)
+    message = str(caught.value)
+    assert f"the database driver {module!r} is not installed; install it with: {install}" in message
+    assert "secret" not in message  # the password is never shown
+
+
+def test_an_unknown_database_kind_and_a_bad_url_are_store_errors() -> None:
+    with pytest.raises(StoreError, match="unknown database kind 'nosuchdb'"):
+        Store("nosuchdb://host/x")
+    with pytest.raises(StoreError, match="not a database URL"):
+        Store("postgresql://host:notaport/x")
+
+
+def test_run_ids_out_of_range_are_missing_runs(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    write_run(store, sample_run().events)
+    for run_id in (0, -1, 2**63, 10**20, -(10**20)):
+        with pytest.raises(StoreError, match=rf"no run {run_id} in .*\(runs: 1-1\)"):
+            store.run(run_id)
+
+
+def test_a_damaged_file_is_a_store_error(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = Store(path)
+    write_run(store, sample_run().events)
+    store.dispose()
+    with sqlite3.connect(path) as conn:
+        (root,) = conn.execute("SELECT rootpage FROM sqlite_master WHERE name='events'").fetchone()
+        (size,) = conn.execute("PRAGMA page_size").fetchone()
+    conn.close()
+    data = bytearray(path.read_bytes())
+    data[(root - 1) * size : root * size] = b"\xff" * size  # wreck the log's root page
+    path.write_bytes(bytes(data))
+    reader = Store(path, read_only=True)
+    with pytest.raises(StoreError, match=rf"^{path}: database error: .*malformed"):
+        list(reader.iter_events(1))
+
+
+def test_a_store_under_an_awkward_path_opens_read_only(tmp_path: Path) -> None:
+    path = tmp_path / "runs #1 ?%20 é" / "my store?.db"
+    write_run(Store(path), sample_run().events)
+    before = snapshot(path)
+    store = Store(str(path), read_only=True)
+    assert store.run(1).status == "completed" and store.name == str(path)
+    store.dispose()
+    assert snapshot(path) == before
