@@ -31,7 +31,8 @@ from typing import Any
 
 from sim import __version__
 from sim.connect import CoreConfig, Faults, OutboundCore, Quota, Quotas
-from sim.engine import Emitter, Model
+from sim.domain import EventSink, Tee
+from sim.engine import Emitter, Model, ModelResult
 from sim.scenario import (
     PiecewiseSource,
     PoissonSource,
@@ -212,23 +213,11 @@ def run_scenario(
     if writer not in WRITERS:
         raise ValueError(f"writer must be one of {', '.join(WRITERS)}, got {writer!r}")
     seed = scenario.seed if seed is None else seed
-    resolved = resolved_dict(scenario)
-    resolved["seed"] = seed
     with _StopSignals() as stop:
-        run_id = store.begin_run(
-            name=scenario.name,
-            scenario=resolved,
-            seed=seed,
-            version=__version__,
-            sim_start=scenario.start.timestamp(),
-            sweep=sweep,
-            point=dict(point) if point is not None else None,
-            replication=replication,
-        )
-        run = _Run(store, run_id, scenario)
+        run = RunRecorder(store, scenario, seed, sweep=sweep, point=point, replication=replication)
         try:
             run.open(choose_writer(scenario, store, writer))
-            return run.simulate(seed, stop.checked(progress))
+            return run.simulate(stop.checked(progress))
         except _Forced as forced:
             raise RunInterrupted(run.abandon(forced.signum), forced.signum) from None
 
@@ -272,27 +261,60 @@ def choose_writer(scenario: Scenario, store: Store, writer: str = "auto") -> str
     return "process" if big else "inline"
 
 
-class _Run:
-    """One run being recorded: its sink and emitter, and each way it can end."""
+class RunRecorder:
+    """One run being recorded: its row in ``runs`` (made at once, with the fully
+    resolved scenario, the seed and the version), its event sink and emitter,
+    and each way it can end. ``run_scenario`` and the HTTP face's live
+    simulation both record their runs with it."""
 
-    def __init__(self, store: Store, run_id: int, scenario: Scenario) -> None:
-        self.store, self.run_id, self.scenario = store, run_id, scenario
+    def __init__(
+        self,
+        store: Store,
+        scenario: Scenario,
+        seed: int,
+        *,
+        sweep: str | None = None,
+        point: Mapping[str, Any] | None = None,
+        replication: int | None = None,
+    ) -> None:
+        self.store, self.scenario, self.seed = store, scenario, seed
         self.sim_start = scenario.start.timestamp()
         self.started = time.perf_counter()
+        resolved = resolved_dict(scenario)
+        resolved["seed"] = seed
+        self.run_id = store.begin_run(
+            name=scenario.name,
+            scenario=resolved,
+            seed=seed,
+            version=__version__,
+            sim_start=self.sim_start,
+            sweep=sweep,
+            point=dict(point) if point is not None else None,
+            replication=replication,
+        )
         self.sink: EventWriter | BackgroundWriter | None = None
         self.emitter: Emitter | None = None
 
-    def open(self, kind: str) -> None:
+    def open(self, kind: str = "inline", tap: EventSink | None = None) -> Emitter:
+        """The emitter of the run, writing through a sink of ``kind`` ("inline" or
+        "process"); ``tap`` sees every event first (the HTTP face's contact index)."""
         if kind == "process":
             self.sink = BackgroundWriter(self.store, self.run_id, self.scenario.interval)
         else:
             self.sink = self.store.writer(self.run_id, self.scenario.interval)
-        self.emitter = Emitter(self.sink)
+        self.emitter = Emitter(self.sink if tap is None else Tee(tap, self.sink))
+        return self.emitter
 
-    def simulate(self, seed: int, step: Callable[[float], None]) -> RunOutcome:
+    def flush(self) -> None:
+        """Hand what the emitter and the sink hold to the store now."""
+        assert self.sink is not None and self.emitter is not None
+        self.emitter.flush()
+        self.sink.flush()
+
+    def simulate(self, step: Callable[[float], None]) -> RunOutcome:
         """Run the model to its end; record how it ended."""
         assert self.sink is not None and self.emitter is not None
-        rng = random.Random(seed)
+        rng = random.Random(self.seed)
         try:
             with bulk_collector():
                 core = OutboundCore(core_config(self.scenario), rng, self.emitter)
@@ -303,6 +325,16 @@ class _Run:
             raise RunInterrupted(self.interrupted(stop.signum), stop.signum) from None
         except Exception as error:  # any model failure is recorded, then re-raised
             raise RunFailed(self.fail(error)) from error
+        return self.completed(result)
+
+    def complete(self, result: ModelResult) -> RunOutcome:
+        """Close the sink at the model's end and record the run completed."""
+        assert self.sink is not None
+        self.sink.close(result.sim_end)
+        return self.completed(result)
+
+    def completed(self, result: ModelResult) -> RunOutcome:
+        """Record the run completed (its sink already closed)."""
         runtime = time.perf_counter() - self.started
         self.store.finish_run(
             self.run_id,
@@ -371,9 +403,13 @@ class _Run:
 
     def fail(self, error: BaseException) -> RunOutcome:
         """Keep what was recorded, mark the run failed with its error."""
-        assert self.emitter is not None
         message = "".join(traceback.format_exception_only(type(error), error)).strip()
         detail = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+        return self.failed(message, detail)
+
+    def failed(self, message: str, detail: str) -> RunOutcome:
+        """Keep what was recorded, mark the run failed with ``detail`` (a traceback)."""
+        assert self.emitter is not None
         sim_end = self.sim_start
         try:
             # How far the run got: the last event recorded, so the projections of

@@ -25,6 +25,7 @@ PUBLIC: dict[str, list[str]] = {
         "ListSink",
         "Outcome",
         "StreamKind",
+        "Tee",
         "WaitingContact",
     ],
     "sim.connect": [

@@ -12,6 +12,7 @@ from sim.domain.events import (
     ListSink,
     Outcome,
     StreamKind,
+    Tee,
 )
 from sim.domain.records import DialRequest, WaitingContact
 
@@ -28,5 +29,6 @@ __all__ = [
     "ListSink",
     "Outcome",
     "StreamKind",
+    "Tee",
     "WaitingContact",
 ]

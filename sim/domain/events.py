@@ -56,6 +56,17 @@ class ListSink:
         self.events.extend(events)
 
 
+class Tee:
+    """An EventSink handing every batch to each of ``sinks`` in order."""
+
+    def __init__(self, *sinks: EventSink) -> None:
+        self.sinks = sinks
+
+    def append(self, events: Sequence[Event]) -> None:
+        for sink in self.sinks:
+            sink.append(events)
+
+
 class StreamKind(StrEnum):
     CONTACT = "contact"
     DIAL_REQUEST = "dial_request"

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sim.domain import Event, EventSink, EventType
+from sim.domain import Event, EventType
 from sim.store import contact as C
 from sim.store.contact import State
 
@@ -127,17 +127,6 @@ class ContactIndex:
 
     def dial_request(self, request_id: str) -> DialView | None:
         return self._requests.get(request_id)
-
-
-class Tee:
-    """An EventSink handing every batch to each of ``sinks`` in order."""
-
-    def __init__(self, *sinks: EventSink) -> None:
-        self.sinks = sinks
-
-    def append(self, events: Sequence[Event]) -> None:
-        for sink in self.sinks:
-            sink.append(events)
 
 
 def _put(out: dict[str, Any], key: str, value: Any) -> None:

@@ -22,12 +22,11 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sim import __version__
 from sim.connect import OutboundCore, Quotas, ServiceError
-from sim.engine import Emitter, Model
-from sim.runner import core_config
-from sim.scenario import Scenario, apply_overrides, resolved_dict
-from sim.server.contacts import ContactIndex, Tee, describe_contact
+from sim.engine import Model
+from sim.runner import RunRecorder, core_config
+from sim.scenario import Scenario, apply_overrides
+from sim.server.contacts import ContactIndex, describe_contact
 from sim.server.protocol import CONNECT, internal_error
 from sim.store import Store
 
@@ -78,7 +77,7 @@ class Simulation:
         self.index = ContactIndex()
         self.cond = threading.Condition(threading.Lock())
         self.failure: str | None = None
-        self.run_id: int | None = None
+        self.recorder: RunRecorder | None = None
         self._stopping = False
         self._thread: threading.Thread | None = None
 
@@ -90,18 +89,8 @@ class Simulation:
         scenario = wall_start(self.base_scenario, wall)
         self.scenario = scenario
         self.start_ts = scenario.start_ts
-        self._wall0 = time.perf_counter()
-        resolved = resolved_dict(scenario)
-        resolved["seed"] = self.seed
-        self.run_id = self.store.begin_run(
-            name=scenario.name,
-            scenario=resolved,
-            seed=self.seed,
-            version=__version__,
-            sim_start=self.start_ts,
-        )
-        self.writer = self.store.writer(self.run_id, scenario.interval)
-        self.emitter = Emitter(Tee(self.index, self.writer))
+        self.recorder = RunRecorder(self.store, scenario, self.seed)
+        self.emitter = self.recorder.open("inline", tap=self.index)
         config = core_config(scenario)
         if self.quotas is not None:
             config = config.model_copy(update={"quotas": self.quotas})
@@ -127,27 +116,23 @@ class Simulation:
             self._finish()
 
     def _finish(self) -> None:
-        assert self.run_id is not None
-        runtime = time.perf_counter() - self._wall0
-        env = self.model.env
-        end = float(env.now)
-        try:
-            if self.failure is None:
+        """The one end of the run: the model's ``finish``, recorded by the runner's
+        ``RunRecorder`` (completed, or failed with what went wrong)."""
+        recorder = self.recorder
+        assert recorder is not None
+        if self.failure is None:
+            try:
                 self._advance_to(self.sim_now(), final=True)
-                end = self.model.finish().sim_end
-            else:
-                self.emitter.flush()
-            self.writer.close(end)
-        except Exception:  # keep what was recorded, fail the run
-            self._fail("while finishing the run")
-        self.store.finish_run(
-            self.run_id,
-            status="completed" if self.failure is None else "failed",
-            error=self.failure,
-            sim_end=end,
-            runtime_s=runtime,
-            events=self.emitter.count,
-        )
+                recorder.complete(self.model.finish())
+                return
+            except Exception:  # keep what was recorded, fail the run
+                self._fail("while finishing the run")
+        assert self.failure is not None
+        recorder.failed(self.failure.splitlines()[0], self.failure)
+
+    @property
+    def run_id(self) -> int | None:
+        return None if self.recorder is None else self.recorder.run_id
 
     # -- the clock --------------------------------------------------------------
 
@@ -176,7 +161,8 @@ class Simulation:
                 try:
                     self._advance_to(self.sim_now())
                     if time.monotonic() - last_flush >= FLUSH_EVERY_S:
-                        self.writer.flush()
+                        assert self.recorder is not None
+                        self.recorder.flush()
                         last_flush = time.monotonic()
                 except Exception:  # recorded; the run ends failed
                     self._fail("in the simulation thread")

@@ -45,8 +45,6 @@ class StoreError(Exception):
 
 
 SQLITE_HEADER = b"SQLite format 3\x00"
-# Columns a layout-1 store (before ``store_meta``) lacks; added on upgrade.
-_ADDED_IN_2 = {"runs": ("proc_start", "heartbeat_at")}
 _DATA_TABLES = tuple(name for name in metadata.tables if name != store_meta.name)
 # Serialises schema creation across sessions of one PostgreSQL database ("simstore").
 _PG_LOCK_KEY = 0x73696D73746F7265
@@ -286,6 +284,19 @@ def inspect_layout(conn: Connection) -> Layout:
     return _check_columns(conn, tables, version)
 
 
+# Columns layout 1 (before ``store_meta``) lacked: what tells it from a foreign
+# database that has our table names.
+_NEW_IN_2 = {
+    "runs": ("proc_start", "heartbeat_at"),
+    "contacts": ("created_timestamp", "threshold_timestamp", "live_person", "abandoned"),
+}
+OLD_LAYOUT = (
+    "a sim store of layout 1, written by an earlier sim (contacts created at their dial,"
+    " an older event vocabulary), which this sim neither reads nor extends: record its"
+    " scenarios again into a new store"
+)
+
+
 def _names(missing: list[str]) -> str:
     return ("table " if len(missing) == 1 else "tables ") + ", ".join(missing)
 
@@ -297,7 +308,7 @@ def _check_columns(conn: Connection, tables: list[str], version: int) -> Layout:
         have = _columns(conn, name)
         if name == runs.name:
             run_columns = have
-        optional = _ADDED_IN_2.get(name, ()) if version == 1 else ()
+        optional = _NEW_IN_2.get(name, ()) if version == 1 else ()
         gone = [c.name for c in metadata.tables[name].columns if c.name not in have]
         gone = [c for c in gone if c not in optional]
         if gone:
@@ -305,6 +316,8 @@ def _check_columns(conn: Connection, tables: list[str], version: int) -> Layout:
     if lacking:
         what = "a damaged sim store" if version > 1 else "not a sim store"
         return Layout("foreign", tables, version, f"{what}: " + "; ".join(lacking))
+    if version == 1:
+        return Layout("foreign", tables, 1, OLD_LAYOUT)
     return Layout("store", tables, version, run_columns=run_columns)
 
 
@@ -330,8 +343,8 @@ def read_layout(engine: Engine, target: Target) -> Layout:
 def create_or_check(engine: Engine, target: Target) -> Layout:
     """Make ``engine``'s database a sim store of this layout, or refuse it.
 
-    An empty database gets every table; a layout-1 store is upgraded; the
-    check and the creation run in one exclusive transaction, so concurrent
+    An empty database gets every table; the check and the creation run in
+    one exclusive transaction, so concurrent
     openers of one new store wait for each other and all succeed.
     """
     dialect = engine.dialect.name
@@ -346,12 +359,10 @@ def create_or_check(engine: Engine, target: Target) -> Layout:
         if layout.kind == "empty":
             metadata.create_all(conn)
             _write_marker(conn)
-        elif layout.version == 1:
-            _upgrade(conn, layout)
         conn.commit()
     if dialect == "sqlite" and not target.memory:
         _wal_mode(engine, target)
-    if layout.kind == "empty" or layout.version == 1:
+    if layout.kind == "empty":
         with engine.connect() as conn:
             layout = inspect_layout(conn)
     return layout
@@ -389,20 +400,6 @@ def _write_marker(conn: Connection) -> None:
             {"key": "created_at", "value": now},
         ],
     )
-
-
-def _upgrade(conn: Connection, layout: Layout) -> None:
-    """Layout 1 -> 2: the owner-liveness columns of ``runs`` and ``store_meta``."""
-    preparer = conn.dialect.identifier_preparer
-    for name in _ADDED_IN_2["runs"]:
-        if name not in layout.run_columns:
-            column = runs.c[name]
-            kind = column.type.compile(dialect=conn.dialect)
-            conn.exec_driver_sql(
-                f"ALTER TABLE {preparer.quote(runs.name)} ADD COLUMN {preparer.quote(name)} {kind}"
-            )
-    store_meta.create(conn)
-    _write_marker(conn)
 
 
 def open_engine(target: Target, *, read_only: bool) -> tuple[Engine, Layout]:

@@ -33,8 +33,8 @@ from sqlalchemy.sql.elements import ColumnElement
 metadata = MetaData()
 
 # The layout version a store records in ``store_meta`` (docs/store.md). 1 was
-# the layout before the marker (no ``store_meta``, no ``runs.proc_start`` or
-# ``runs.heartbeat_at``); a writer upgrades such a store in place.
+# the layout before the marker (no ``store_meta``): contacts created at their
+# dial and an older event vocabulary, so its runs are neither read nor extended.
 SCHEMA_VERSION = 2
 STORE_FORMAT = "sim-store"
 
