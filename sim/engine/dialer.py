@@ -162,9 +162,16 @@ class Dialer:
                     reason=item.get("FailureReasonMessage", code),
                 )
         if failures:
-            if self.model.core.campaign(self.campaign_id).state == "Stopped":
+            if self._stopped():
                 self.drop_carry("campaign_stopped")
             self.kick()
+
+    def _stopped(self) -> bool:
+        """The campaign is stopped, or was deleted (a client's DeleteCampaign)."""
+        try:
+            return self.model.core.campaign(self.campaign_id).state == "Stopped"
+        except ServiceError:  # ResourceNotFoundException: deleted
+            return True
 
     def _resend(self, call: PendingCall) -> None:
         if self.model.clock.env.now >= self.model.end_ts:

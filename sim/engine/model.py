@@ -188,9 +188,10 @@ class Model:
         runtime.running = view.state == "Running"
 
     def detach_campaign(self, campaign_id: str) -> None:
-        """A client deleted a campaign it created: its dialer stops for good.
+        """A client deleted a campaign: its dialer stops for good.
 
-        Calls already placed finish; the core has expired its buffer.
+        Calls already placed finish; the core has expired its buffer and the
+        dialer's carried requests end EXPIRED (campaign_stopped).
         """
         runtime = self.runtimes.pop(campaign_id, None)
         if runtime is None:
@@ -198,6 +199,7 @@ class Model:
         runtime.running = False
         if runtime.dialer is not None:
             self.dialers.remove(runtime.dialer)
+            runtime.dialer.drop_carry("campaign_stopped")
 
     def on_external_change(self, campaign_id: str) -> None:
         """A client changed a campaign's state: follow it, and dial if it runs."""
@@ -258,6 +260,8 @@ class Model:
 
     def _follow_state(self, runtime: CampaignRuntime) -> None:
         """Mirror the core's campaign state; a stopped campaign ends its carried retries."""
+        if self.runtimes.get(runtime.id) is not runtime:
+            return  # detached: a client deleted the campaign
         state = self.core.campaign(runtime.id).state
         runtime.running = state == "Running"
         dialer = runtime.dialer

@@ -25,6 +25,19 @@ NO_RETRIES = botocore.config.Config(retries={"total_max_attempts": 1}, connect_t
 ClientFactory = Callable[..., Any]
 
 
+class FakeClock:
+    """A wall clock that moves only when told (for ``Simulation(clock=...)``)."""
+
+    def __init__(self, start: float = 1_790_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 def scenario(**changes: Any) -> dict[str, Any]:
     """The built-in scenario with top-level keys replaced."""
     data = copy.deepcopy(DEFAULT_SCENARIO)

@@ -27,7 +27,10 @@ def test_identities() -> None:
     auth = Auth(principal_keys=["P"], identities={"U": "alice"})
     assert auth.identify(HEADER.replace("AKIDX", "P"), None, "connect") == CAMPAIGNS_PRINCIPAL
     assert auth.identify(HEADER.replace("AKIDX", "U"), None, "connect") == "alice"
-    assert auth.identify(HEADER, None, "connect") == "AKIDX"
+    assert auth.identify(HEADER, None, "connect") == "access-key/AKIDX"
+    # A key spelled like the principal's name is just another unmapped key.
+    spoof = HEADER.replace("AKIDX", CAMPAIGNS_PRINCIPAL)
+    assert auth.identify(spoof, None, "connect") == f"access-key/{CAMPAIGNS_PRINCIPAL}"
     with pytest.raises(ServiceError) as info:
         auth.identify(None, None, "connectcampaigns")
     assert (info.value.code, info.value.status) == ("AccessDeniedException", 403)
