@@ -23,7 +23,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route, request_response
+from starlette.routing import request_response
 from starlette.types import Receive, Scope, Send
 
 from sim.connect import Quotas, ServiceError
@@ -185,9 +185,6 @@ def create_app(
         resolved, store, speed=speed, quotas=quotas, seed=seed, quota_clock=quota_clock
     )
     api = Api(simulation, auth, max_body)
-    # One catch-all route for every method (an ASGI app, not a function, so
-    # Starlette adds no method check of its own): the Api's router routes.
-    routes = [Route("/{path:path}", _AnyMethod(api.dispatch))]
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -197,7 +194,11 @@ def create_app(
         finally:
             await run_in_threadpool(simulation.stop)
 
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(lifespan=lifespan)
+    # No Starlette routes: every request goes to the Api, which routes on the
+    # raw path (Starlette's would match the decoded one, and redirect slashes).
+    app.router.redirect_slashes = False
+    app.router.default = _AnyMethod(api.dispatch)
     app.state.simulation = simulation
     app.state.store = store
     return app

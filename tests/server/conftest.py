@@ -121,7 +121,7 @@ class Asgi:
         key: str | None = USER_KEY,
         content_type: str | None = "application/json",
     ) -> Reply:
-        raw = raw_path.encode("latin-1") if isinstance(raw_path, str) else raw_path
+        raw = raw_path.encode() if isinstance(raw_path, str) else raw_path
         headers = [(b"host", b"sim.test"), (b"content-length", str(len(body)).encode())]
         if key is not None:
             headers.append((b"authorization", SIGNATURE.format(key=key).encode("latin-1")))
@@ -133,7 +133,7 @@ class Asgi:
             "http_version": "1.1",
             "method": method,
             "scheme": "http",
-            "path": unquote(raw.decode("latin-1")),
+            "path": unquote(raw.decode(errors="replace")),
             "raw_path": raw,
             "query_string": b"",
             "root_path": "",

@@ -84,7 +84,9 @@ def test_a_trailing_slash_is_an_unknown_operation(asgi: Asgi, op: Operation) -> 
         assert "location" not in reply.headers
 
 
-@pytest.mark.parametrize("path", ["/", "", "/v2", "/v2/", "/campaigns/", "/_sim/", "/%2F"])
+@pytest.mark.parametrize(
+    "path", ["/", "", "/v2", "/v2/", "/campaigns/", "/_sim/", "/%2F", "/contact/batch/%0A/"]
+)
 def test_unknown_paths_get_an_aws_error(asgi: Asgi, path: str) -> None:
     reply = asgi.request("GET", path or "/")
     assert (reply.status, reply.code) == (404, "UnknownOperationException")
