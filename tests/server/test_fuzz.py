@@ -4,10 +4,12 @@ Each example is one request, sent in-process to the ASGI app exactly as
 uvicorn would hand it over (any raw path): an operation from the routing
 table, its labels (known ids, random unicode, over-long, percent-encoded as
 botocore does, left raw, or broken), a body (a valid request with members
-replaced by wrong types, nulls, huge strings, unicode or deep nesting; one
-generated from botocore's input shape; any JSON; junk bytes), a caller (the
-principal, a user, a key spelled like the principal, unsigned), sometimes a
-wrong method, Content-Type or a trailing slash. Asserted for each:
+replaced, removed or added: wrong types, nulls, huge strings, unicode, deep
+nesting; a valid request carrying such values where validation lets them
+through, in unknown or opaque members; one generated from botocore's input
+shape; any JSON or junk bytes), a caller (the principal, a user, a key
+spelled like the principal, unsigned), sometimes a wrong method,
+Content-Type or a trailing slash. Asserted for each:
 
 - no 5xx (no fault is injected);
 - every error is one the operation documents: botocore's ``errors`` of the
@@ -15,7 +17,8 @@ wrong method, Content-Type or a trailing slash. Asserted for each:
   docs/server.md (``oracle.documented``); a success is a JSON object;
 
 and at the end the server still serves a normal sequence of calls and the
-simulation has not failed. At least 2,000 examples run (derandomized in CI).
+simulation has not failed. At least 2,000 examples run (derandomized in CI;
+``SIM_FUZZ_EXAMPLES`` changes the count for a local run).
 """
 
 from __future__ import annotations
