@@ -13,7 +13,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -24,7 +24,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import request_response
-from starlette.types import Receive, Scope, Send
 
 from sim.connect import Quotas, ServiceError
 from sim.scenario import Scenario, load_scenario, parse_scenario
@@ -142,16 +141,6 @@ class Api:
         return await run_in_threadpool(self.simulation.dial_request, labels["id"])
 
 
-class _AnyMethod:
-    """A request/response endpoint as a plain ASGI app."""
-
-    def __init__(self, endpoint: Callable[[Request], Awaitable[Response]]) -> None:
-        self.app = request_response(endpoint)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.app(scope, receive, send)
-
-
 def create_app(
     scenario: Scenario | str | Path | None = None,
     *,
@@ -198,7 +187,7 @@ def create_app(
     # No Starlette routes: every request goes to the Api, which routes on the
     # raw path (Starlette's would match the decoded one, and redirect slashes).
     app.router.redirect_slashes = False
-    app.router.default = _AnyMethod(api.dispatch)
+    app.router.default = request_response(api.dispatch)
     app.state.simulation = simulation
     app.state.store = store
     return app
