@@ -323,6 +323,14 @@ def replay(db: str, run_id: int | None) -> None:
     help="Access key id that acts as the outbound-campaigns principal (repeatable).",
 )
 @click.option("--seed", type=int, default=None, help="Override the scenario's seed.")
+@click.option(
+    "--quota-clock",
+    type=click.Choice(["wall", "simulated"]),
+    default="wall",
+    show_default=True,
+    help="Clock of HTTP clients' request quotas: the wall clock (as AWS's per-second"
+    " quotas) or the simulated clock (quotas scale with --speed).",
+)
 def serve(
     scenario: str | None,
     host: str,
@@ -331,6 +339,7 @@ def serve(
     db: str | None,
     principal_keys: tuple[str, ...],
     seed: int | None,
+    quota_clock: str,
 ) -> None:
     """Serve the Connect outbound APIs over HTTP (AWS rest-json) for boto3 clients.
 
@@ -349,6 +358,7 @@ def serve(
             db=db,
             principal_keys=principal_keys,
             seed=seed,
+            quota_clock=quota_clock,
         )
     except ScenarioError as error:
         _fail(f"{scenario}: {len(error.errors)} problem(s)\n" + "\n".join(error.errors))

@@ -4,19 +4,65 @@ Field names are the camelCase wire names. Constraints mirror the botocore
 service model; patterns are anchored (AWS matches the whole value). A botocore
 ``union`` structure is marked ``{"union": true}`` in its JSON schema and
 accepts exactly one member.
+
+JSON types are strict, as the model declares them: an integer member takes a
+JSON integer, a boolean member ``true`` / ``false``, a double any JSON number
+(never a string such as ``"30"`` or ``"yes"``). Timestamps are declared
+``timestampFormat: iso8601``, so over HTTP (validated with ``JSON_CONTEXT``)
+they must be ISO 8601 strings, as botocore sends them; Python callers (the
+engine) may also pass a ``datetime`` or POSIX seconds.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    TypeAdapter,
+    ValidationInfo,
+    model_validator,
+)
 
 _WIRE = ConfigDict(extra="ignore")
 # Tag keys use a look-ahead, which the default Rust regex engine lacks.
 _WIRE_PY_RE = ConfigDict(extra="ignore", regex_engine="python-re")
+
+
+JSON_CONTEXT: dict[str, bool] = {"json": True}
+"""Validation context of a request that arrived as JSON (the HTTP face)."""
+
+# The largest POSIX second a datetime holds (9999-12-31T23:59:59Z).
+_MAX_POSIX = 253402300799.0
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _timestamp(value: Any, info: ValidationInfo) -> Any:
+    """An ISO 8601 string or a datetime; POSIX seconds only from Python callers."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        # pydantic alone would also read "1700000000" as epoch seconds.
+        if _ISO_DATE.match(value) is None:
+            raise ValueError("must be an ISO 8601 date-time string")
+        return value
+    json = bool(info.context and info.context.get("json"))
+    if isinstance(value, int | float) and not isinstance(value, bool) and not json:
+        if not -_MAX_POSIX <= value <= _MAX_POSIX:
+            raise ValueError("is out of range for a timestamp")
+        return datetime.fromtimestamp(value, UTC)
+    raise ValueError("must be an ISO 8601 date-time string (timestampFormat iso8601)")
+
+
+Timestamp = Annotated[datetime, BeforeValidator(_timestamp)]
+WireBool = Annotated[bool, Strict()]
 
 
 class UnionModel(BaseModel):
@@ -54,8 +100,8 @@ CampaignArn = Annotated[str, Field(min_length=20, max_length=500)]
 ContactFlowId = Annotated[str, Field(max_length=500)]
 SourcePhoneNumber = Annotated[str, Field(max_length=100)]
 QueueIdStr = Annotated[str, Field(max_length=500)]
-BandwidthAllocationV1 = Annotated[float, Field(ge=0, le=1)]
-DialingCapacity = Annotated[float, Field(ge=0.01, le=1)]
+BandwidthAllocationV1 = Annotated[float, Strict(), Field(ge=0, le=1)]
+DialingCapacity = Annotated[float, Strict(), Field(ge=0.01, le=1)]
 ClientToken = Annotated[str, Field(max_length=200, pattern=r"^[a-zA-Z0-9_\-.]*$")]
 DestinationPhoneNumber = Annotated[str, Field(max_length=20, pattern=r"^[\d\-+]*$")]
 DialAttributeName = Annotated[str, Field(max_length=32767, pattern=r"^[a-zA-Z0-9\-_]+$")]
@@ -72,8 +118,8 @@ DialRequestIdV1 = Annotated[str, Field(max_length=256, pattern=r"^[a-zA-Z0-9_\-.
 class AnswerMachineDetectionConfig(BaseModel):
     model_config = _WIRE
 
-    enableAnswerMachineDetection: bool
-    awaitAnswerMachinePrompt: bool | None = None
+    enableAnswerMachineDetection: WireBool
+    awaitAnswerMachinePrompt: WireBool | None = None
 
 
 class ProgressiveDialerConfig(BaseModel):
@@ -200,7 +246,7 @@ class DialRequest(BaseModel):
 
     clientToken: ClientToken
     phoneNumber: DestinationPhoneNumber
-    expirationTime: datetime
+    expirationTime: Timestamp
     attributes: DialAttributes
 
 

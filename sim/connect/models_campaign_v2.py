@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, TypeAdapter
 
 from sim.connect.models_campaign import (
     AnswerMachineDetectionConfig,
@@ -26,18 +26,37 @@ from sim.connect.models_campaign import (
     QueueIdStr,
     SourcePhoneNumber,
     TagMap,
+    Timestamp,
     UnionModel,
 )
 
 _WIRE = ConfigDict(extra="ignore")
 _WIRE_PY_RE = ConfigDict(extra="ignore", regex_engine="python-re")
 
-Opaque = dict[str, Any]
+OPAQUE_MAX_DEPTH = 32
+
+
+def _shallow(value: dict[str, Any]) -> dict[str, Any]:
+    """An opaque member nested at most OPAQUE_MAX_DEPTH levels (it is echoed back)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = item.values()
+        elif not isinstance(item, list):
+            continue
+        if depth > OPAQUE_MAX_DEPTH:
+            raise ValueError(f"is nested deeper than {OPAQUE_MAX_DEPTH} levels")
+        stack.extend((child, depth + 1) for child in item)
+    return value
+
+
+Opaque = Annotated[dict[str, Any], AfterValidator(_shallow)]
 CampaignIdV2 = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[-:/a-zA-Z0-9]+$")]
 InstanceIdV2 = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[-_.a-zA-Z0-9]+$")]
 DialRequestIdV2 = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[-_.a-zA-Z0-9]+$")]
-BandwidthAllocationV2 = Annotated[float, Field(ge=0, le=2)]
-RingTimeout = Annotated[int, Field(ge=15, le=60)]
+BandwidthAllocationV2 = Annotated[float, Strict(), Field(ge=0, le=2)]
+RingTimeout = Annotated[int, Strict(), Field(ge=15, le=60)]
 Arn = Annotated[
     str,
     Field(
@@ -82,9 +101,9 @@ class ProgressiveConfig(BaseModel):
 class AbandonmentRatePacingConfig(BaseModel):
     model_config = _WIRE
 
-    targetRate: Annotated[float, Field(ge=0.0, le=1.0)]
+    targetRate: Annotated[float, Strict(), Field(ge=0.0, le=1.0)]
     connectionStartPoint: ConnectionStartPoint
-    connectionThresholdSeconds: Annotated[int, Field(ge=1)]
+    connectionThresholdSeconds: Annotated[int, Strict(), Field(ge=1)]
     evaluationWindow: Annotated[str, Field(max_length=5, pattern=r"^PT([1-9]|1[0-9]|2[0-4])H$")]
 
 
@@ -108,7 +127,7 @@ class AgentlessConfig(BaseModel):
 class TimeoutConfig(BaseModel):
     model_config = _WIRE
 
-    durationInSeconds: Annotated[int, Field(ge=1, le=300)]
+    durationInSeconds: Annotated[int, Strict(), Field(ge=1, le=300)]
 
 
 class PreviewConfig(BaseModel):
@@ -230,7 +249,7 @@ class OutboundRequest(BaseModel):
     model_config = _WIRE
 
     clientToken: ClientToken
-    expirationTime: datetime
+    expirationTime: Timestamp
     channelSubtypeParameters: ChannelSubtypeParameters
 
 

@@ -3,7 +3,8 @@
 Field names are the wire member names, so ``model_validate`` of the JSON body
 needs no aliases. Constraints mirror the botocore service model; patterns are
 anchored because AWS matches them against the whole value. Unknown members are
-ignored, as AWS services do for forward compatibility.
+ignored, as AWS services do for forward compatibility. JSON types are strict
+(an integer member takes a JSON integer, never ``"30"``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, Strict, TypeAdapter
 
 _WIRE = ConfigDict(extra="ignore")
 
@@ -68,7 +69,7 @@ class CampaignRef(BaseModel):
 class PostAcceptTimeout(BaseModel):
     model_config = _WIRE
 
-    DurationInSeconds: Annotated[int, Field(ge=0)]
+    DurationInSeconds: Annotated[int, Strict(), Field(ge=0)]
 
 
 class PreviewStrategy(BaseModel):

@@ -48,6 +48,7 @@ from sim.connect.models_campaign import (
     CAMPAIGN_ID_V1,
     CREATE_CAMPAIGN_V1,
     GET_CAMPAIGN_STATE_BATCH,
+    JSON_CONTEXT,
     PUT_DIAL_REQUEST_BATCH,
 )
 from sim.connect.models_campaign_v2 import (
@@ -65,12 +66,25 @@ _ID_ADAPTER: dict[str, TypeAdapter[Any]] = {
     CAMPAIGNS_V2: CAMPAIGN_ID_V2,
 }
 
-Handler = Callable[[str, str, Mapping[str, Any], str, float], dict[str, Any]]
+# The pydantic validation context of a request: JSON_CONTEXT if it came as JSON.
+Context = Mapping[str, bool] | None
+Handler = Callable[[str, str, Mapping[str, Any], Context, float], dict[str, Any]]
+# Operations only the outbound campaigns service principal may call.
+PRINCIPAL_ONLY = frozenset({(CONNECT, "BatchPutContact")})
 
 
-def _validate(adapter: TypeAdapter[Any], service: str, request: Mapping[str, Any]) -> Any:
+def _buckets(config: CoreConfig) -> dict[str, TokenBucket]:
+    """A full token bucket per quota of ``config``."""
+    return {
+        name: TokenBucket(getattr(config.quotas, name)) for name in type(config.quotas).model_fields
+    }
+
+
+def _validate(
+    adapter: TypeAdapter[Any], service: str, request: Mapping[str, Any], context: Context = None
+) -> Any:
     try:
-        return adapter.validate_python(request)
+        return adapter.validate_python(request, context=context)
     except ValidationError as exc:
         raise from_validation_error(service, exc) from None
 
@@ -92,49 +106,81 @@ class OutboundCore:
         self._tokens = IdempotencyStore(config.idempotency_retention_s)
         self._contacts = ContactFactory(config, rng, self._campaigns)
         self._intake = DialRequestIntake(config, rng)
-        self._buckets = {
-            name: TokenBucket(getattr(config.quotas, name))
-            for name in type(config.quotas).model_fields
-        }
+        # Two sets of buckets, one per clock: simulated callers (the engine)
+        # and callers measured on another clock (the HTTP face's wall clock).
+        self._buckets = _buckets(config)
+        self._other_buckets = _buckets(config)
         self._request_fault = config.faults.request_error_probability
         control: Handler = self._control
-        self._ops: dict[tuple[str, str], Handler] = {(CONNECT, "BatchPutContact"): self._bpc}
+        self._ops: dict[tuple[str, str], tuple[Handler, str]] = {
+            (CONNECT, "BatchPutContact"): (self._bpc, "batch_put_contact")
+        }
         for svc in (CAMPAIGNS_V1, CAMPAIGNS_V2):
             self._ops.update({
-                (svc, "CreateCampaign"): self._create,
-                (svc, "DescribeCampaign"): self._describe,
-                (svc, "GetCampaignState"): self._get_state,
-                (svc, "DeleteCampaign"): self._delete,
-                **{(svc, op): control for op in TRANSITIONS},
+                (svc, "CreateCampaign"): (self._create, "campaign_control"),
+                (svc, "DescribeCampaign"): (self._describe, "describe_campaign"),
+                (svc, "GetCampaignState"): (self._get_state, "get_campaign_state"),
+                (svc, "DeleteCampaign"): (self._delete, "campaign_control"),
+                **{(svc, op): (control, "campaign_control") for op in TRANSITIONS},
             })  # fmt: skip
-        self._ops[(CAMPAIGNS_V1, "GetCampaignStateBatch")] = self._get_state_batch
-        self._ops[(CAMPAIGNS_V1, "PutDialRequestBatch")] = self._put_requests
-        self._ops[(CAMPAIGNS_V2, "PutOutboundRequestBatch")] = self._put_requests
+        self._ops[(CAMPAIGNS_V1, "GetCampaignStateBatch")] = (
+            self._get_state_batch,
+            "get_campaign_state",
+        )
+        self._ops[(CAMPAIGNS_V1, "PutDialRequestBatch")] = (
+            self._put_requests,
+            "put_dial_request_batch",
+        )
+        self._ops[(CAMPAIGNS_V2, "PutOutboundRequestBatch")] = (
+            self._put_requests,
+            "put_outbound_request_batch",
+        )
 
     # -- the wire entry point ----------------------------------------------------
 
     def call(
-        self, service: str, operation: str, request: Mapping[str, Any], *, caller: str, now: float
+        self,
+        service: str,
+        operation: str,
+        request: Mapping[str, Any],
+        *,
+        caller: str,
+        now: float,
+        quota_time: float | None = None,
+        json: bool = False,
     ) -> dict[str, Any]:
         """Run one operation on its wire JSON request; the wire JSON response.
+
+        ``now`` is the simulated instant of the call. Request quotas are
+        measured at ``now`` unless ``quota_time`` is given: then the call is
+        throttled by a separate set of buckets measured at ``quota_time``
+        (the HTTP face's wall clock), so no bucket ever sees two clocks.
+        ``json``: the request arrived as JSON, so every member must have the
+        JSON type the model declares (timestamps as ISO 8601 strings).
 
         Raises ServiceError with the AWS error type; an unknown service or
         operation is UnknownOperationException (404).
         """
-        handler = self._ops.get((service, operation))
-        if handler is None:
+        entry = self._ops.get((service, operation))
+        if entry is None:
             raise ServiceError(
                 "UnknownOperationException",
                 f"{service} has no operation {operation} in this simulator",
                 service=service,
             )
+        handler, quota = entry
+        if (service, operation) in PRINCIPAL_ONLY and caller != self.config.campaigns_principal:
+            # Authentication comes before throttling: a denied call spends nothing.
+            raise ServiceError("AccessDeniedException", f"{caller!r} may not call {operation}")
+        buckets, at = (
+            (self._buckets, now) if quota_time is None else (self._other_buckets, quota_time)
+        )
+        if not buckets[quota].try_take(at):
+            raise throttling_error(service, operation)
         if not isinstance(request, Mapping):
             raise validation_error(service, "(request): must be a JSON object")
-        return handler(service, operation, request, caller, now)
-
-    def _throttle(self, bucket: str, service: str, operation: str, now: float) -> None:
-        if not self._buckets[bucket].try_take(now):
-            raise throttling_error(service, operation)
+        context = JSON_CONTEXT if json else None
+        return handler(service, operation, request, context, now)
 
     def _fault(self, service: str) -> None:
         if self._request_fault and self.rng.random() < self._request_fault:
@@ -143,18 +189,20 @@ class OutboundCore:
     # -- BatchPutContact -----------------------------------------------------------
 
     def _bpc(
-        self, service: str, operation: str, request: Mapping[str, Any], caller: str, now: float
+        self, service: str, operation: str, request: Mapping[str, Any], context: Context, now: float
     ) -> dict[str, Any]:
-        if caller != self.config.campaigns_principal:
-            raise ServiceError("AccessDeniedException", f"{caller!r} may not call BatchPutContact")
-        self._throttle("batch_put_contact", service, operation, now)
         batch = parse(request)
         if batch.instance_id != self.config.instance_id:
             raise not_found(service, f"instance {batch.instance_id!r}")
         self._fault(service)
         token, digest = batch.client_token, b""
         if token:
-            digest = request_digest(request)
+            try:
+                digest = request_digest(request)
+            except TypeError:  # orjson: nested past 255 levels (in ignored members)
+                raise validation_error(
+                    service, "(request): nested too deeply to compare for idempotency"
+                ) from None
             seen = self._tokens.lookup(token, now)
             if seen is not None:
                 if seen[0] != digest:
@@ -179,9 +227,8 @@ class OutboundCore:
         return c
 
     def _create(
-        self, service: str, operation: str, request: Mapping[str, Any], caller: str, now: float
+        self, service: str, operation: str, request: Mapping[str, Any], context: Context, now: float
     ) -> dict[str, Any]:
-        self._throttle("campaign_control", service, operation, now)
         cid = self.create_campaign(request, api=_API[service], now=now)
         c = self._campaigns[cid]
         out: dict[str, Any] = {"id": cid, "arn": c.arn}
@@ -190,24 +237,21 @@ class OutboundCore:
         return out
 
     def _describe(
-        self, service: str, operation: str, request: Mapping[str, Any], caller: str, now: float
+        self, service: str, operation: str, request: Mapping[str, Any], context: Context, now: float
     ) -> dict[str, Any]:
-        self._throttle("describe_campaign", service, operation, now)
-        req = _validate(_ID_ADAPTER[service], service, request)
+        req = _validate(_ID_ADAPTER[service], service, request, context)
         return describe(self._lookup(service, req.id))
 
     def _get_state(
-        self, service: str, operation: str, request: Mapping[str, Any], caller: str, now: float
+        self, service: str, operation: str, request: Mapping[str, Any], context: Context, now: float
     ) -> dict[str, Any]:
-        self._throttle("get_campaign_state", service, operation, now)
-        req = _validate(_ID_ADAPTER[service], service, request)
+        req = _validate(_ID_ADAPTER[service], service, request, context)
         return {"state": self._lookup(service, req.id).state}
 
     def _get_state_batch(
-        self, service: str, operation: str, request: Mapping[str, Any], caller: str, now: float
+        self, service: str, operation: str, request: Mapping[str, Any], context: Context, now: float
     ) -> dict[str, Any]:
-        self._throttle("get_campaign_state", service, operation, now)
-        req = _validate(GET_CAMPAIGN_STATE_BATCH, service, request)
+        req = _validate(GET_CAMPAIGN_STATE_BATCH, service, request, context)
         ok, failed = [], []
         for cid in req.campaignIds:
             c = self._campaigns.get(cid)
@@ -218,10 +262,9 @@ class OutboundCore:
         return {"successfulRequests": ok, "failedRequests": failed}
 
     def _control(
-        self, service: str, operation: str, request: Mapping[str, Any], caller: str, now: float
+        self, service: str, operation: str, request: Mapping[str, Any], context: Context, now: float
     ) -> dict[str, Any]:
-        self._throttle("campaign_control", service, operation, now)
-        req = _validate(_ID_ADAPTER[service], service, request)
+        req = _validate(_ID_ADAPTER[service], service, request, context)
         self._transition(self._lookup(service, req.id), operation, now)
         return {}
 
@@ -232,12 +275,11 @@ class OutboundCore:
         self.sink.append(events)
 
     def _delete(
-        self, service: str, operation: str, request: Mapping[str, Any], caller: str, now: float
+        self, service: str, operation: str, request: Mapping[str, Any], context: Context, now: float
     ) -> dict[str, Any]:
         # DeleteCampaign has no InvalidCampaignStateException in either model:
         # deleting a running or paused campaign stops it first.
-        self._throttle("campaign_control", service, operation, now)
-        req = _validate(_ID_ADAPTER[service], service, request)
+        req = _validate(_ID_ADAPTER[service], service, request, context)
         c = self._lookup(service, req.id)
         if c.state in TRANSITIONS["StopCampaign"][0]:
             self._transition(c, "StopCampaign", now)
@@ -248,14 +290,11 @@ class OutboundCore:
     # -- dial requests ---------------------------------------------------------------
 
     def _put_requests(
-        self, service: str, operation: str, request: Mapping[str, Any], caller: str, now: float
+        self, service: str, operation: str, request: Mapping[str, Any], context: Context, now: float
     ) -> dict[str, Any]:
         v1 = service == CAMPAIGNS_V1
-        quota = "put_dial_request_batch" if v1 else "put_outbound_request_batch"
-        self._throttle(quota, service, operation, now)
-        req = _validate(
-            PUT_DIAL_REQUEST_BATCH if v1 else PUT_OUTBOUND_REQUEST_BATCH, service, request
-        )
+        adapter = PUT_DIAL_REQUEST_BATCH if v1 else PUT_OUTBOUND_REQUEST_BATCH
+        req = _validate(adapter, service, request, context)
         c = self._lookup(service, req.id)
         if c.state not in ACCEPTING:
             raise ServiceError(
@@ -386,8 +425,13 @@ class OutboundCore:
             self.sink.append(events)
 
     def ingestion_ended(self, campaign_id: str, n: int) -> None:
-        """``n`` ingesting requests ended without a contact (the caller emitted why)."""
-        self._buffer(campaign_id).ingesting -= n
+        """``n`` ingesting requests ended without a contact (the caller emitted why).
+
+        A deleted campaign has no buffer left to count them in.
+        """
+        buf = self._buffers.by_campaign.get(campaign_id)
+        if buf is not None:
+            buf.ingesting -= n
 
     def take_contacts(self, campaign_id: str, n: int, now: float) -> list[WaitingContact]:
         """Up to ``n`` waiting contacts, FIFO, to dial now. Expired ones met on

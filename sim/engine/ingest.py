@@ -95,6 +95,7 @@ class Ingestor:
         self.min_gap = 1.0 / calls_per_second
         self.next_call_at = -1.0
         self.scheduled = False
+        self.stopped = False  # its campaign was deleted: nothing more is created
         self.carry: deque[DialRequest] = deque()  # item retries, sent first
         self.in_call = 0  # requests held by calls in flight
         # Preview campaigns create agent-first contacts, as the real dialer does.
@@ -117,7 +118,7 @@ class Ingestor:
     def _ingest(self, _arg: Any = None) -> None:
         self.scheduled = False
         now = self.clock.now
-        if now >= self.end_ts:
+        if self.stopped or now >= self.end_ts:
             return
         requests = self._take(now)
         if not requests:
@@ -187,6 +188,11 @@ class Ingestor:
         return self.core.campaign_state(self.campaign_id) in ACCEPTING
 
     def _resend(self, call: PendingCall) -> None:
+        if self.stopped:  # the campaign was deleted while the call backed off
+            self.in_call -= len(call.requests)
+            for request in call.requests:
+                self._end_expired(request, "campaign_stopped")
+            return
         if self.clock.now >= self.end_ts:
             # The horizon came while the call was backing off: nothing more is
             # created; its requests stay pending (carried) at the end of the run.
@@ -195,6 +201,11 @@ class Ingestor:
             self._idle()
             return
         self._send(call)
+
+    def stop(self) -> None:
+        """The campaign was deleted: end what is carried, create nothing more."""
+        self.stopped = True
+        self.drop_carry("campaign_stopped")
 
     def drop_carry(self, reason: str) -> None:
         """End every carried request EXPIRED (the campaign was stopped)."""

@@ -279,7 +279,7 @@ class Model:
         parts = self.campaigns.pop(campaign_id, None)
         if parts is not None:
             parts.runtime.running = False
-            parts.ingestor.drop_carry("campaign_stopped")
+            parts.ingestor.stop()
 
     def campaign_changed(self, campaign_id: str) -> None:
         """A client changed a campaign's state: follow it, and dial if it runs."""

@@ -13,17 +13,17 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import request_response
 
 from sim.connect import Quotas, ServiceError
 from sim.scenario import Scenario, load_scenario, parse_scenario
@@ -41,13 +41,10 @@ from sim.server.protocol import (
     unknown_operation,
 )
 from sim.server.realtime import Simulation
-from sim.server.routes import Operation, by_path
+from sim.server.routes import DIAL_REQUEST, Match, Operation, Router
 from sim.store import Store
 
 log = logging.getLogger("sim.server")
-
-Endpoint = Callable[[Request], Awaitable[Response]]
-DIAL_REQUEST_PATH = "/_sim/dial-requests/{id}"
 
 
 def _scenario(scenario: Scenario | str | Path | None) -> Scenario:
@@ -73,31 +70,51 @@ async def _read_body(request: Request, limit: int, service: str) -> bytes:
     return b"".join(chunks)
 
 
+def raw_path(scope: Mapping[str, Any]) -> bytes:
+    """The request path as sent, still percent-encoded (ASGI ``raw_path``)."""
+    raw = scope.get("raw_path")
+    if isinstance(raw, bytes) and raw:
+        return raw.split(b"?", 1)[0]
+    # Without raw_path only the decoded path is known: encode it again.
+    return quote(str(scope["path"]), safe="/").encode("ascii")
+
+
 class Api:
-    """Turns HTTP requests into calls on the simulation, and answers in rest-json."""
+    """Turns HTTP requests into calls on the simulation, and answers in rest-json.
+
+    One endpoint takes every request: the router matches the raw path, so
+    percent-encoded slashes stay inside their label, and nothing is ever
+    redirected. Every failure is answered in AWS form; an unexpected one is
+    logged and answered 500 (a bug), never a dropped connection.
+    """
 
     def __init__(self, simulation: Simulation, auth: Auth, max_body: int) -> None:
         self.simulation = simulation
         self.auth = auth
         self.max_body = max_body
+        self.router = Router()
 
-    def endpoint(self, ops: Mapping[str, Operation]) -> Endpoint:
-        """The endpoint of one URI template, dispatching on the HTTP method."""
-
-        async def handle(request: Request) -> Response:
-            op = ops.get(request.method)
+    async def dispatch(self, request: Request) -> Response:
+        method, path = request.method, request.url.path
+        try:
+            match = self.router.match(method, raw_path(request.scope))
+            op = match.op
             if op is None:
-                service = next(iter(ops.values())).service
-                error = unknown_operation(service, request.method, request.url.path, 405)
-                return error_response(error, {"Allow": ", ".join(sorted(ops))})
-            try:
-                return ok_response(await self._serve(op, request))
-            except ServiceError as error:
-                return error_response(error)
+                status = 405 if match.allowed else 404
+                error = unknown_operation(service_of_path(path), method, path, status)
+                allow = {"Allow": ", ".join(match.allowed)} if match.allowed else None
+                return error_response(error, allow)
+            if op is DIAL_REQUEST:
+                return ok_response(await self._dial_request(match))
+            return ok_response(await self._serve(op, match, request))
+        except ServiceError as error:
+            return error_response(error)
+        except Exception:  # a bug: log it, answer in AWS form, keep the connection
+            log.exception("unhandled error serving %s %s", method, path)
+            service = service_of_path(path)
+            return error_response(internal_error(service, "Unhandled error in the simulator"))
 
-        return handle
-
-    async def _serve(self, op: Operation, request: Request) -> dict[str, Any]:
+    async def _serve(self, op: Operation, match: Match, request: Request) -> dict[str, Any]:
         raw = await _read_body(request, self.max_body, op.service)
         caller = self.auth.identify(
             request.headers.get("authorization"),
@@ -105,45 +122,23 @@ class Api:
             op.service,
         )
         body = decode_body(raw, request.headers.get("content-type"), op.service)
-        params = dict(request.path_params)
+        labels = self.router.labels(op, match.raw_labels)
         if op.name == "DescribeContact":
             return await run_in_threadpool(
-                self.simulation.describe_contact, params["InstanceId"], params["ContactId"]
+                self.simulation.describe_contact, labels["InstanceId"], labels["ContactId"]
             )
-        payload = build_request(body, params)
+        payload = build_request(body, labels)
         return await run_in_threadpool(self.simulation.call, op.service, op.name, payload, caller)
 
+    async def _dial_request(self, match: Match) -> dict[str, Any]:
+        """``GET /_sim/dial-requests/{id}``: which contacts a dial request became.
 
-async def _dial_request(request: Request) -> Response:
-    """``GET /_sim/dial-requests/{id}``: which contacts a dial request became.
-
-    Not an AWS API: AWS tells a campaign's owner about contacts through
-    events, which the simulator does not deliver; this lets a client find the
-    ContactIds to pass to DescribeContact. Unauthenticated, read-only.
-    """
-    simulation: Simulation = request.app.state.simulation
-    try:
-        found = await run_in_threadpool(simulation.dial_request, request.path_params["id"])
-    except ServiceError as error:
-        return error_response(error)
-    return ok_response(found)
-
-
-async def _http_error(request: Request, exc: Exception) -> Response:
-    """404 (no route) and 405 (method) from Starlette's router, in AWS form."""
-    status, headers = 404, None
-    if isinstance(exc, HTTPException):
-        status, headers = exc.status_code, exc.headers
-    service = service_of_path(request.url.path)
-    error = unknown_operation(service, request.method, request.url.path, status)
-    return error_response(error, headers)
-
-
-async def _crash(request: Request, exc: Exception) -> Response:
-    """A bug: log it and answer 500 in AWS form rather than a bare text page."""
-    log.exception("unhandled error serving %s %s", request.method, request.url.path)
-    service = service_of_path(request.url.path)
-    return error_response(internal_error(service, f"Unhandled {type(exc).__name__}"))
+        Not an AWS API: AWS tells a campaign's owner about contacts through
+        events, which the simulator does not deliver; this lets a client find
+        the ContactIds to pass to DescribeContact. Unauthenticated, read-only.
+        """
+        labels = self.router.labels(DIAL_REQUEST, match.raw_labels)
+        return await run_in_threadpool(self.simulation.dial_request, labels["id"])
 
 
 def create_app(
@@ -156,6 +151,7 @@ def create_app(
     quotas: Quotas | None = None,
     seed: int | None = None,
     max_body: int = MAX_BODY_BYTES,
+    quota_clock: str = "wall",
 ) -> Starlette:
     """The ASGI app serving Connect's outbound APIs over a live simulation.
 
@@ -164,15 +160,20 @@ def create_app(
     second. ``db``: where the run is recorded (SQLite path or SQLAlchemy URL;
     None keeps it in memory). ``principal_keys``: access key ids that act as
     the outbound campaigns principal; ``identities`` maps other access keys to
-    identities. ``quotas`` replaces the scenario's API rate limits. The run
+    identities. ``quotas`` replaces the scenario's API rate limits.
+    ``quota_clock``: HTTP callers' request quotas follow the wall clock
+    ("wall", the default, as the real service's per-second quotas do) or the
+    simulated clock ("simulated", sharing the simulated dialer's buckets). The run
     starts with the app's lifespan and is finished 'completed' at shutdown;
     ``app.state.simulation`` is the :class:`Simulation`.
     """
+    auth = Auth(principal_keys, identities)
+    resolved = _scenario(scenario)
     store = Store(db if db is not None else ":memory:")
-    simulation = Simulation(_scenario(scenario), store, speed=speed, quotas=quotas, seed=seed)
-    api = Api(simulation, Auth(principal_keys, identities), max_body)
-    routes = [Route(uri, api.endpoint(ops), methods=list(ops)) for uri, ops in by_path().items()]
-    routes.append(Route(DIAL_REQUEST_PATH, _dial_request, methods=["GET"]))
+    simulation = Simulation(
+        resolved, store, speed=speed, quotas=quotas, seed=seed, quota_clock=quota_clock
+    )
+    api = Api(simulation, auth, max_body)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -182,11 +183,11 @@ def create_app(
         finally:
             await run_in_threadpool(simulation.stop)
 
-    app = Starlette(
-        routes=routes,
-        lifespan=lifespan,
-        exception_handlers={404: _http_error, 405: _http_error, Exception: _crash},
-    )
+    app = Starlette(lifespan=lifespan)
+    # No Starlette routes: every request goes to the Api, which routes on the
+    # raw path (Starlette's would match the decoded one, and redirect slashes).
+    app.router.redirect_slashes = False
+    app.router.default = request_response(api.dispatch)
     app.state.simulation = simulation
     app.state.store = store
     return app
@@ -259,6 +260,7 @@ def serve(
     identities: Mapping[str, str] | None = None,
     quotas: Quotas | None = None,
     seed: int | None = None,
+    quota_clock: str = "wall",
 ) -> None:
     """Serve the outbound APIs on ``host:port`` until interrupted (Ctrl-C).
 
@@ -272,5 +274,6 @@ def serve(
         identities=identities,
         quotas=quotas,
         seed=seed,
+        quota_clock=quota_clock,
     )
     uvicorn.run(app, host=host, port=port, log_level="info", lifespan="on")

@@ -8,9 +8,12 @@ id. Identities:
 - an access key in ``principal_keys`` (default ``AKIDCAMPAIGNS``) is the
   outbound campaigns service principal, the only caller BatchPutContact
   accepts;
-- an access key in ``identities`` is the identity it maps to;
-- any other access key is its own identity: it may call the campaigns APIs
-  and DescribeContact, and gets AccessDeniedException from BatchPutContact.
+- an access key in ``identities`` is the identity it maps to (never the
+  principal: that takes ``principal_keys``);
+- any other access key is the identity ``access-key/<AKID>``, which can never
+  equal the principal's name (a key spelled ``connect-campaigns.amazonaws.com``
+  is just another unmapped key): it may call the campaigns APIs and
+  DescribeContact, and gets AccessDeniedException from BatchPutContact.
 
 A request with no credential at all gets AccessDeniedException (403), which
 botocore raises as ``client.exceptions.AccessDeniedException``.
@@ -24,6 +27,8 @@ from collections.abc import Iterable, Mapping
 from sim.connect import CAMPAIGNS_PRINCIPAL, ServiceError
 
 DEFAULT_PRINCIPAL_KEYS: tuple[str, ...] = ("AKIDCAMPAIGNS",)
+UNMAPPED_PREFIX = "access-key/"
+"""The identity of an unmapped access key is this prefix plus the key."""
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
 
@@ -49,9 +54,21 @@ class Auth:
         identities: Mapping[str, str] | None = None,
         principal: str = CAMPAIGNS_PRINCIPAL,
     ) -> None:
+        if principal.startswith(UNMAPPED_PREFIX):
+            raise ValueError(f"the principal may not start with {UNMAPPED_PREFIX!r}")
         self.principal = principal
         self.identities: dict[str, str] = dict(identities or {})
-        for key in principal_keys:
+        keys = list(principal_keys)
+        both = sorted(set(keys) & set(self.identities))
+        if both:
+            raise ValueError(f"access keys both in principal_keys and identities: {both}")
+        to_principal = sorted(k for k, v in self.identities.items() if v == principal)
+        if to_principal:
+            raise ValueError(
+                f"identities map {to_principal} to the principal {principal!r}:"
+                " list principal access keys in principal_keys"
+            )
+        for key in keys:
             self.identities[key] = principal
 
     def identify(
@@ -66,4 +83,5 @@ class Auth:
                 " (any access key id; see docs/server.md)",
                 service=service,
             )
-        return self.identities.get(key, key)
+        identity = self.identities.get(key)
+        return identity if identity is not None else UNMAPPED_PREFIX + key

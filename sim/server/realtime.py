@@ -34,6 +34,7 @@ log = logging.getLogger("sim.server")
 
 REQUEST_OPS = frozenset({"PutDialRequestBatch", "PutOutboundRequestBatch"})
 STATE_OPS = frozenset({"StartCampaign", "PauseCampaign", "ResumeCampaign", "StopCampaign"})
+QUOTA_CLOCKS = ("wall", "simulated")
 STEP_BUDGET = 5000  # events stepped per lock hold, so handlers get the lock
 FLUSH_EVERY_S = 2.0  # wall seconds between writes of buffered events to the store
 
@@ -65,9 +66,13 @@ class Simulation:
         quotas: Quotas | None = None,
         seed: int | None = None,
         clock: Callable[[], float] = time.time,
+        quota_clock: str = "wall",
     ) -> None:
         if not speed > 0:
             raise ValueError(f"speed must be > 0, got {speed}")
+        if quota_clock not in QUOTA_CLOCKS:
+            raise ValueError(f"quota_clock must be one of {QUOTA_CLOCKS}, got {quota_clock!r}")
+        self.quota_clock = quota_clock
         self.base_scenario = scenario
         self.store = store
         self.speed = speed
@@ -200,12 +205,26 @@ class Simulation:
     def call(
         self, service: str, operation: str, request: Mapping[str, Any], caller: str
     ) -> dict[str, Any]:
-        """One API call at the current simulated instant; raises ServiceError."""
+        """One API call (a JSON request) at the current simulated instant.
+
+        Its request quota is measured on the wall clock (``quota_clock``
+        "wall", in buckets of its own) or at the simulated instant, in the
+        buckets the simulated loader and dialer use ("simulated"). Raises
+        ServiceError.
+        """
         with self.cond:
             now = self._catch_up(service)
-            self._guard_delete(service, operation, request)
+            quota_time = self.clock() if self.quota_clock == "wall" else None
             try:
-                response = self.core.call(service, operation, request, caller=caller, now=now)
+                response = self.core.call(
+                    service,
+                    operation,
+                    request,
+                    caller=caller,
+                    now=now,
+                    quota_time=quota_time,
+                    json=True,
+                )
             finally:
                 self.emitter.flush()
             self._tell_model(operation, request, response, now)
@@ -235,17 +254,6 @@ class Simulation:
                     "ResourceNotFoundException", f"Dial request {request_id!r} not found"
                 )
             return view.wire()
-
-    def _guard_delete(self, service: str, operation: str, request: Mapping[str, Any]) -> None:
-        # The engine holds a dialer for every scenario campaign and expects its
-        # campaign to exist until the end of the run.
-        scenario_ids = {c.id for c in self.model.scenario.campaigns}
-        if operation == "DeleteCampaign" and request.get("id") in scenario_ids:
-            raise ServiceError(
-                "ConflictException",
-                f"campaign {request['id']!r} is dialed by the simulation; stop it instead",
-                service=service,
-            )
 
     # -- telling the model --------------------------------------------------------
 

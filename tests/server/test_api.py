@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import botocore.config
@@ -11,8 +12,10 @@ import pytest
 from botocore import UNSIGNED
 from botocore.exceptions import ClientError
 
+from sim.connect import CAMPAIGNS_PRINCIPAL
 from sim.scenario import parse_scenario
 from sim.server import ServerHandle, create_app
+from sim.store import Store
 
 from .conftest import (
     INSTANCE,
@@ -229,8 +232,6 @@ def test_campaign_errors(client: ClientFactory) -> None:
         campaigns.put_dial_request_batch(id=V1, dialRequests=dial_requests(26))
     with pytest.raises(campaigns.exceptions.ResourceNotFoundException):
         campaigns.get_campaign_state(id="no-such-campaign")
-    with pytest.raises(campaigns.exceptions.ConflictException):
-        campaigns.delete_campaign(id=V1)  # dialed by the simulation
     with pytest.raises(campaigns.exceptions.InvalidCampaignStateException) as info:
         campaigns.start_campaign(id=V1)
     assert info.value.response["state"] == "Running"
@@ -300,3 +301,74 @@ def test_injected_faults_are_internal_errors() -> None:
         with pytest.raises(campaigns.exceptions.InternalServerException) as info:
             campaigns.put_dial_request_batch(id=V1, dialRequests=dial_requests(1))
         assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+
+
+# -- identity ---------------------------------------------------------------------
+
+
+def test_a_key_named_like_the_principal_is_not_the_principal(client: ClientFactory) -> None:
+    # Only configured access keys act as connect-campaigns.amazonaws.com.
+    connect = client("connect", CAMPAIGNS_PRINCIPAL)
+    with pytest.raises(connect.exceptions.AccessDeniedException) as info:
+        connect.batch_put_contact(InstanceId=INSTANCE, ContactDataRequestList=[contact_item("s")])
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert "access-key/connect-campaigns.amazonaws.com" in info.value.response["Error"]["Message"]
+
+
+def test_identities_cannot_map_to_the_principal() -> None:
+    with pytest.raises(ValueError, match="principal_keys"):
+        create_app(None, identities={"AKIDSNEAKY": CAMPAIGNS_PRINCIPAL})
+
+
+# -- strict types, encoded ids, deleting scenario campaigns -------------------------
+
+
+def test_strings_for_integers_and_booleans_are_refused(client: ClientFactory) -> None:
+    # boto3 itself refuses these unless told not to validate parameters.
+    config = botocore.config.Config(parameter_validation=False, retries={"total_max_attempts": 1})
+    v2 = client("connectcampaignsv2", config=config)
+    for member, value in (
+        ("ringTimeout", "30"),
+        ("answerMachineDetectionConfig", {"enableAnswerMachineDetection": "yes"}),
+    ):
+        request = v2_create()
+        request["channelSubtypeConfig"]["telephony"]["defaultOutboundConfig"][member] = value
+        with pytest.raises(v2.exceptions.ValidationException) as info:
+            v2.create_campaign(**request)
+        assert member in info.value.response["Error"]["Message"]
+
+
+def test_ids_with_slashes_and_colons() -> None:
+    data = scenario()
+    data["campaigns"][1]["id"] = "ops/east:1"
+    with ServerHandle(create_app(parse_scenario(data), quotas=NO_THROTTLE)) as server:
+        v2 = client_factory(server)("connectcampaignsv2")
+        assert v2.get_campaign_state(id="ops/east:1")["state"] == "Running"
+        assert v2.describe_campaign(id="ops/east:1")["campaign"]["id"] == "ops/east:1"
+        v2.pause_campaign(id="ops/east:1")
+        assert v2.get_campaign_state(id="ops/east:1")["state"] == "Paused"
+        with pytest.raises(v2.exceptions.ResourceNotFoundException):
+            v2.get_campaign_state(id="ops/west:1")
+        with pytest.raises(v2.exceptions.ValidationException):
+            v2.get_campaign_state(id="ops west")
+
+
+def test_delete_scenario_campaigns(tmp_path: Path) -> None:
+    db = tmp_path / "deleted.db"
+    with ServerHandle(create_app(None, db=str(db), quotas=NO_THROTTLE)) as server:
+        make = client_factory(server)
+        v1, v2 = make("connectcampaigns"), make("connectcampaignsv2")
+        v1.put_dial_request_batch(id=V1, dialRequests=dial_requests(3))
+        v1.delete_campaign(id=V1)
+        v2.delete_campaign(id=V2)
+        with pytest.raises(v1.exceptions.ResourceNotFoundException):
+            v1.describe_campaign(id=V1)
+        with pytest.raises(v2.exceptions.ResourceNotFoundException):
+            v2.get_campaign_state(id=V2)
+        with pytest.raises(v1.exceptions.ResourceNotFoundException):
+            v1.put_dial_request_batch(id=V1, dialRequests=dial_requests(1))
+        run_id = server.simulation.run_id
+        assert run_id is not None
+    store = Store(str(db))
+    assert store.run(run_id).status == "completed"
+    store.dispose()

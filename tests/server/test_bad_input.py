@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from http.client import HTTPConnection
 
 import httpx
 import pytest
@@ -10,6 +12,7 @@ import pytest
 from sim.server import ServerHandle
 
 from .conftest import V1
+from .test_api import v2_create
 
 SIGNED = {
     "Authorization": "AWS4-HMAC-SHA256 Credential=AKIDUSER/20260101/us-east-1/"
@@ -130,3 +133,59 @@ def test_junk_never_a_server_error(http: httpx.Client, body: dict[str, object]) 
         if response.status_code >= 400:
             assert response.headers["x-amzn-ErrorType"]
     assert_still_serving(http)
+
+
+def nested(depth: int) -> bytes:
+    return b'{"a": ' * depth + b"{}" + b"}" * depth
+
+
+V2_CREATE = json.dumps(v2_create()).encode()
+KEEP_ALIVE_CASES: list[tuple[str, str, bytes, int, str]] = [
+    ("PUT", f"/campaigns/{V1}/dial-requests", b"{not json", 400, "SerializationException"),
+    ("PUT", BPC, b'{"x": "' + b"a" * (2 << 20) + b'"}', 413, "RequestEntityTooLargeException"),
+    ("PUT", BPC, nested(2000), 400, "SerializationException"),
+    # Past orjson's 255 levels on output: the idempotency digest of BatchPutContact.
+    (
+        "PUT",
+        BPC,
+        b'{"ClientToken": "deep", "ContactDataRequestList": [{}], "x": ' + nested(400) + b"}",
+        400,
+        "InvalidRequestException",
+    ),
+    # ... and a v2 CreateCampaign, whose members DescribeCampaign echoes back.
+    (
+        "PUT",
+        "/v2/campaigns",
+        V2_CREATE[:-1] + b', "schedule": ' + nested(400) + b"}",
+        400,
+        "ValidationException",
+    ),
+    ("GET", "/no/such/path", b"", 404, "UnknownOperationException"),
+    ("GET", f"/campaigns/{V1}/state/", b"", 404, "UnknownOperationException"),
+    ("POST", f"/campaigns/{V1}/state", b"", 405, "UnknownOperationException"),
+    ("GET", "/contacts/default-instance/" + "c" * 300, b"", 400, "InvalidRequestException"),
+    ("GET", "/v2/campaigns/%FF/state", b"", 400, "ValidationException"),
+]
+
+
+def test_bad_requests_keep_the_connection_alive(server: ServerHandle) -> None:
+    """One persistent HTTP/1.1 connection: each bad request is answered, and the
+    next normal request on the same connection succeeds."""
+    connection = HTTPConnection("127.0.0.1", server.port, timeout=10)
+    principal = SIGNED["Authorization"].replace("AKIDUSER", "AKIDCAMPAIGNS")
+    headers = {"Authorization": principal, "Content-Type": "application/json"}
+    try:
+        connection.connect()
+        sock = connection.sock
+        for method, path, body, status, code in KEEP_ALIVE_CASES:
+            connection.request(method, path, body=body, headers=headers)
+            reply = connection.getresponse()
+            payload = reply.read()
+            assert (reply.status, reply.getheader("x-amzn-ErrorType")) == (status, code), payload
+            assert reply.getheader("Connection") != "close"
+            connection.request("GET", f"/campaigns/{V1}/state", headers=headers)
+            reply = connection.getresponse()
+            assert (reply.status, json.loads(reply.read())) == (200, {"state": "Running"})
+            assert connection.sock is sock, f"{method} {path} dropped the connection"
+    finally:
+        connection.close()

@@ -27,7 +27,10 @@ def test_identities() -> None:
     auth = Auth(principal_keys=["P"], identities={"U": "alice"})
     assert auth.identify(HEADER.replace("AKIDX", "P"), None, "connect") == CAMPAIGNS_PRINCIPAL
     assert auth.identify(HEADER.replace("AKIDX", "U"), None, "connect") == "alice"
-    assert auth.identify(HEADER, None, "connect") == "AKIDX"
+    assert auth.identify(HEADER, None, "connect") == "access-key/AKIDX"
+    # A key spelled like the principal's name is just another unmapped key.
+    spoof = HEADER.replace("AKIDX", CAMPAIGNS_PRINCIPAL)
+    assert auth.identify(spoof, None, "connect") == f"access-key/{CAMPAIGNS_PRINCIPAL}"
     with pytest.raises(ServiceError) as info:
         auth.identify(None, None, "connectcampaigns")
     assert (info.value.code, info.value.status) == ("AccessDeniedException", 403)
@@ -114,3 +117,23 @@ def test_index_forgets_the_oldest() -> None:
         index.append([Event(f"c{n}", 1, "INITIATED", float(n), _events()[0].payload)])
     assert index.get("c0") is None and index.get("c2") is not None
     assert len(index) == 2
+
+
+def test_serve_has_a_quota_clock_option() -> None:
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    runner = CliRunner()
+    help_text = runner.invoke(main, ["serve", "--help"]).output
+    assert "--quota-clock [wall|simulated]" in help_text
+    wrong = runner.invoke(main, ["serve", "--quota-clock", "sundial"])
+    assert wrong.exit_code == 2
+    assert "sundial" in wrong.output
+
+
+def test_identities_refuse_the_principal() -> None:
+    with pytest.raises(ValueError, match="principal_keys"):
+        Auth(principal_keys=["P"], identities={"U": CAMPAIGNS_PRINCIPAL})
+    with pytest.raises(ValueError, match="both"):
+        Auth(principal_keys=["P"], identities={"P": "alice"})

@@ -1,0 +1,102 @@
+"""Paths as clients send them: encoded ids, label checks, unknown paths, no redirects."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from sim.server import OPERATIONS, Operation, create_app
+from sim.server.routes import LABELS, labels_of
+
+from .conftest import INSTANCE, NO_THROTTLE, PRINCIPAL_KEY, Asgi
+from .oracle import VALIDATION, valid_requests
+from .test_strict import path_of
+
+LABELLED = [op for op in OPERATIONS if labels_of(op.uri)]
+IDS = {"ids": lambda o: f"{o.service}.{o.name}"}
+
+
+@pytest.fixture(scope="module")
+def asgi() -> Iterator[Asgi]:
+    client = Asgi(create_app(None, quotas=NO_THROTTLE))
+    yield client
+    client.close()
+
+
+def labels_with(op: Operation, label: str, value: str) -> dict[str, str]:
+    labels = dict(valid_requests(op)[0].labels)
+    labels[label] = value
+    return labels
+
+
+@pytest.mark.parametrize("op", [op for op in LABELLED if op.service == "connectcampaignsv2"], **IDS)
+def test_an_unknown_encoded_v2_id_is_not_found(asgi: Asgi, op: Operation) -> None:
+    # botocore sends "/" and ":" inside the id percent-encoded.
+    path = path_of(op, {"id": "arn/ops:east-1"})
+    assert "%2F" in path and "%3A" in path
+    reply = asgi.request(op.method, path, b"", key=PRINCIPAL_KEY)
+    if op.name == "PutOutboundRequestBatch":
+        assert reply.code == "ValidationException"  # the (empty) body is checked first
+        return
+    assert (reply.status, reply.code) == (404, "ResourceNotFoundException")
+    assert "arn/ops:east-1" in reply.json()["message"]
+
+
+@pytest.mark.parametrize("op", LABELLED, **IDS)
+def test_every_label_is_checked_before_any_lookup(asgi: Asgi, op: Operation) -> None:
+    for label in labels_of(op.uri):
+        rule = LABELS[(op.service, label)]
+        too_long = path_of(op, labels_with(op, label, "a" * (rule.max + 1)))
+        reply = asgi.request(op.method, too_long, key=PRINCIPAL_KEY)
+        assert (reply.status, reply.code) == (400, VALIDATION[op.service]), reply.body
+        assert reply.json()["message"] == f"{label}: length {rule.max + 1} is outside" + (
+            f" {rule.min}..{rule.max}"
+        )
+        bad_utf8 = op.uri.replace("{" + label + "}", "%C3%28").format(
+            **valid_requests(op)[0].labels
+        )
+        reply = asgi.request(op.method, bad_utf8, key=PRINCIPAL_KEY)
+        assert (reply.status, reply.code) == (400, VALIDATION[op.service]), reply.body
+        if rule.pattern is not None:
+            spaced = path_of(op, labels_with(op, label, "a b"))
+            reply = asgi.request(op.method, spaced, key=PRINCIPAL_KEY)
+            assert (reply.status, reply.code) == (400, VALIDATION[op.service]), reply.body
+            assert rule.pattern in reply.json()["message"]
+
+
+def test_describe_contact_checks_its_labels(asgi: Asgi) -> None:
+    reply = asgi.request("GET", f"/contacts/{INSTANCE}/" + "c" * 257)
+    assert (reply.status, reply.code) == (400, "InvalidRequestException")
+    reply = asgi.request("GET", f"/contacts/{INSTANCE}/" + "c" * 256)
+    assert (reply.status, reply.code) == (404, "ResourceNotFoundException")
+
+
+@pytest.mark.parametrize("op", OPERATIONS, **IDS)
+def test_a_trailing_slash_is_an_unknown_operation(asgi: Asgi, op: Operation) -> None:
+    path = path_of(op, valid_requests(op)[0].labels)
+    for variant in (path + "/", path.replace("/", "//", 1), path + "/extra"):
+        reply = asgi.request(op.method, variant, key=PRINCIPAL_KEY)
+        # "/campaigns/extra" is DescribeCampaign's path: PUT there is a 405.
+        assert reply.status in (404, 405), variant
+        assert reply.code == "UnknownOperationException", variant
+        assert reply.status == 404 or variant.endswith("/extra")
+        assert "location" not in reply.headers
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "", "/v2", "/v2/", "/campaigns/", "/_sim/", "/%2F", "/contact/batch/%0A/"]
+)
+def test_unknown_paths_get_an_aws_error(asgi: Asgi, path: str) -> None:
+    reply = asgi.request("GET", path or "/")
+    assert (reply.status, reply.code) == (404, "UnknownOperationException")
+    body = reply.json()
+    assert body["message"] == body["Message"] != ""
+
+
+def test_a_wrong_method_lists_the_allowed_ones(asgi: Asgi) -> None:
+    reply = asgi.request("PATCH", "/v2/campaigns/x")
+    assert (reply.status, reply.code) == (405, "UnknownOperationException")
+    assert reply.headers["allow"] == "DELETE, GET"
+    reply = asgi.request("BREW", "/campaigns-state")
+    assert (reply.status, reply.headers["allow"]) == (405, "POST")
