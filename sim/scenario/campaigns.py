@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, Strict, model_validator
 
-from sim.scenario.base import Frozen, Identifier, PhoneNumber, Probability
+from sim.scenario.base import (
+    Frozen,
+    Identifier,
+    PhoneNumber,
+    Probability,
+    Share,
+    StrictBool,
+)
 from sim.scenario.distributions import Distribution, Uniform
+from sim.scenario.limits import MAX_ATTEMPTS, MAX_CAMPAIGN_NAME
 from sim.scenario.sources import Source
 from sim.scenario.telephony import Outcomes
 from sim.scenario.units import HOUR, Duration, at_least, within
@@ -24,11 +33,20 @@ ScheduleAction = Literal["pause", "resume", "stop", "start"]
 MODES: tuple[Mode, ...] = ("progressive", "predictive", "agentless", "preview")
 AGENT_MODES = frozenset({"progressive", "predictive", "preview"})
 
+# The campaign id as each API's request models accept it in the URL (v1
+# CampaignId: no whitespace; v2: letters, digits, '-', ':' and '/').
+CAMPAIGN_ID_PATTERNS = {
+    "v1": (re.compile(r"\S+"), "no spaces"),
+    "v2": (re.compile(r"[-:/a-zA-Z0-9]+"), "only letters, digits, '-', ':' and '/'"),
+}
+CampaignName = Annotated[str, Field(min_length=1, max_length=MAX_CAMPAIGN_NAME)]
+DialingCapacity = Annotated[float, Strict(), Field(ge=0.01, le=1.0, allow_inf_nan=False)]
+
 
 class PredictiveConfig(Frozen):
     """Predictive pacing (v2 abandonmentRate config); used when mode = predictive."""
 
-    target_abandonment: float = Field(default=0.03, ge=0.0, le=1.0)
+    target_abandonment: Probability = 0.03
     connection_start_point: ConnectionStartPoint = "CONNECTED_TO_SYSTEM"
     connection_threshold: Annotated[Duration, at_least(1.0)] = 2.0
     evaluation_window: Annotated[Duration, within("1h", "24h")] = Field(
@@ -58,7 +76,7 @@ class PreviewConfig(Frozen):
 class RedialPolicy(Frozen):
     """Redial attempts for some outcomes; max_attempts 1 means no redial."""
 
-    max_attempts: int = Field(default=1, ge=1)
+    max_attempts: Annotated[int, Strict(), Field(ge=1, le=MAX_ATTEMPTS)] = 1
     delay: Duration = HOUR
     on: tuple[RedialOutcome, ...] = ("NO_ANSWER", "BUSY")
 
@@ -78,18 +96,18 @@ class Campaign(Frozen):
     """
 
     id: Identifier
-    name: str | None = None
+    name: CampaignName | None = None
     mode: Mode = "progressive"
     api: ApiVersion = Field(
         default="v1", description="v1 PutDialRequestBatch, v2 PutOutboundRequestBatch."
     )
     queue: Identifier | None = Field(default=None, description="Required unless agentless.")
-    bandwidth_allocation: float = Field(default=1.0, gt=0.0, le=1.0)
-    dialing_capacity: float = Field(
-        default=1.0, ge=0.01, le=1.0, description="Share of the instance's concurrent calls."
+    bandwidth_allocation: Share = 1.0
+    dialing_capacity: DialingCapacity = Field(
+        default=1.0, description="Share of the instance's concurrent calls."
     )
     source_phone_number: PhoneNumber | None = None
-    answering_machine_detection: bool = True
+    answering_machine_detection: StrictBool = True
     ring_timeout: Annotated[Duration, within("15s", "60s")] = Field(
         default=30.0, description="15s..60s."
     )
