@@ -78,10 +78,14 @@ class Exponential(Frozen):
 
     @model_validator(mode="after")
     def _cap_is_a_trace(self) -> Exponential:
-        x = CAP / self.mean_s  # E[X; X > c] / mean = (1 + c/m) e^(-c/m)
-        share = (1.0 + x) * math.exp(-x)
-        _check_capped_share("an exponential", share, f"mean {format_duration(self.mean_s)}")
+        what = f"mean {format_duration(self.mean_s)}"
+        _check_capped_share("an exponential", self.capped_share(), what)
         return self
+
+    def capped_share(self) -> float:
+        """E[X; X > cap] / mean: the share of the mean in draws the cap shortens."""
+        x = CAP / self.mean_s
+        return (1.0 + x) * math.exp(-x)
 
     def mean(self) -> float:
         return self.mean_s
@@ -100,15 +104,17 @@ class LogNormal(Frozen):
 
     @model_validator(mode="after")
     def _cap_is_a_trace(self) -> LogNormal:
+        what = f"mean {format_duration(self.mean_s)} and sd {format_duration(self.sd)}"
+        _check_capped_share("a lognormal", self.capped_share(), what)
+        return self
+
+    def capped_share(self) -> float:
+        """E[X; X > cap] / mean = Phi((mu + sigma^2 - ln cap) / sigma)."""
         mu, sigma = self.mu_sigma
         if sigma == 0.0:
-            share = 0.0  # every draw is the mean, which is within the cap
-        else:  # E[X; X > c] / mean = Phi((mu + sigma^2 - ln c) / sigma)
-            z = (mu + sigma * sigma - math.log(CAP)) / sigma
-            share = 0.5 * math.erfc(-z / math.sqrt(2.0))
-        what = f"mean {format_duration(self.mean_s)} and sd {format_duration(self.sd)}"
-        _check_capped_share("a lognormal", share, what)
-        return self
+            return 0.0  # every draw is the mean, which is within the cap
+        z = (mu + sigma * sigma - math.log(CAP)) / sigma
+        return 0.5 * math.erfc(-z / math.sqrt(2.0))
 
     @property
     def mu_sigma(self) -> tuple[float, float]:
@@ -161,7 +167,12 @@ class Empirical(Frozen):
 
 def _shorthand(value: Any) -> Any:
     """A bare duration means a fixed distribution."""
-    if isinstance(value, str | int | float) and not isinstance(value, bool):
+    if isinstance(value, bool):
+        raise ValueError(
+            f"{value!r} is not a duration (e.g. 30s) or a distribution"
+            " (e.g. {kind: exponential, mean: 12s})"
+        )
+    if isinstance(value, str | int | float):
         return {"kind": "fixed", "value": value}
     return value
 

@@ -49,7 +49,7 @@ talk + after-contact work, three draws: 3 x 6h + 360 s stays below the day a
 run may take to drain after its horizon (sim.engine.model.DRAIN_LIMIT_S).
 """
 
-MAX_CAPPED_MEAN_SHARE = 0.001
+MAX_CAPPED_MEAN_SHARE = 0.01
 """An unbounded distribution (exponential, lognormal) is drawn capped at
 MAX_SAMPLE_S; it is refused if the cap would cut more than this share of its mean."""
 
@@ -84,7 +84,7 @@ MAX_RATE_PER_HOUR = 1_000_000.0
 """Batches per hour of a source (a rate of 0 is allowed only in piecewise windows)."""
 
 MIN_API_RATE = 0.001
-MAX_API_RATE = 10_000.0
+MAX_API_RATE = 1_000_000.0
 """API requests per second (quotas, the dialer's call rate)."""
 
 MAX_BURST = 1_000_000

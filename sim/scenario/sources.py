@@ -189,8 +189,7 @@ class CsvSource(Frozen):
 
     def header(self) -> list[str]:
         """The column names in the file's first row (empty for an empty file)."""
-        first = next(csvlist.records(self.path), None)
-        return [] if first is None else first.cells
+        return csvlist.header(self.path)
 
     def attribute_names(self) -> list[str]:
         """The columns sent as dial-request attributes."""
@@ -205,17 +204,7 @@ class CsvSource(Frozen):
         reading never raises on the file's contents, even if the file changed
         after it was validated. The phone number is stripped of spaces.
         """
-        found = csvlist.records(self.path)
-        head = next(found, None)
-        if head is None or head.problem is not None:
-            return
-        columns = self.phone_column, self.attribute_columns
-        if csvlist.header_problems(head.cells, *columns):
-            return
-        shape = csvlist.layout(head.cells, *columns)
-        for record in found:
-            if shape.check(record) is None:
-                yield shape.row(record)
+        return csvlist.Scan(self.path, self.phone_column, self.attribute_columns).rows()
 
 
 Source = Annotated[
