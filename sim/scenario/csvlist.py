@@ -69,41 +69,42 @@ def _decoded(lines: list[bytes], first: int, bad: Bad) -> str:
 
 def _blocks(handle: BinaryIO, bad: Bad) -> Iterator[str]:
     """The file as text, in blocks of whole lines; problems go to ``bad``."""
-    carry, before, first = b"", 0, True
-    while True:
-        data = handle.read(_BLOCK)
-        if first:
-            data, first = data.removeprefix(_BOM), False
-        if not data:
-            if carry:
-                yield _decoded([carry], before + 1, bad)
-            return
+    carry, before = b"", 0
+    data = handle.read(_BLOCK).removeprefix(_BOM)
+    while data:
         data = carry + data
         cut = data.rfind(b"\n") + 1
         whole, carry = data[:cut], data[cut:]
-        if len(carry) > MAX_CSV_LINE_BYTES:
-            whole += _skip_line(handle)
-            carry = b""
-        if not whole:
-            continue
-        lines = whole.split(b"\n")[:-1]
-        if max(map(len, lines)) <= MAX_CSV_LINE_BYTES + 1:
-            try:
-                yield whole.decode("utf-8")
-                before += len(lines)
-                continue
-            except UnicodeDecodeError:
-                pass  # find the bad lines below
-        yield _decoded([raw + b"\n" for raw in lines], before + 1, bad)
-        before += len(lines)
+        if whole:
+            lines = whole.split(b"\n")[:-1]
+            yield _block(whole, lines, before + 1, bad)
+            before += len(lines)
+        if len(carry) > MAX_CSV_LINE_BYTES:  # keep no more of it than this
+            _skip_line(handle)
+            before, carry = before + 1, b""
+            bad.append((before, f"line longer than {MAX_CSV_LINE_BYTES:,} bytes"))
+            yield "\n"
+        data = handle.read(_BLOCK)
+    if carry:  # the last line, without a line end
+        yield _decoded([carry], before + 1, bad)
 
 
-def _skip_line(handle: BinaryIO) -> bytes:
-    """Read past the rest of an over-long line; stands in for it (one over-long line)."""
+def _block(whole: bytes, lines: list[bytes], first: int, bad: Bad) -> str:
+    """Whole lines as text: decoded at once unless a line is too long or not UTF-8."""
+    if max(map(len, lines)) <= MAX_CSV_LINE_BYTES:
+        try:
+            return whole.decode("utf-8")
+        except UnicodeDecodeError:
+            pass  # find the bad lines
+    return _decoded([raw + b"\n" for raw in lines], first, bad)
+
+
+def _skip_line(handle: BinaryIO) -> None:
+    """Read past the rest of an over-long line."""
     while True:
         raw = handle.readline(_BLOCK)
         if not raw or raw.endswith(b"\n"):
-            return b"x" * (MAX_CSV_LINE_BYTES + 1) + b"\n"
+            return
 
 
 def _take(bad: Bad, last: int) -> str:

@@ -229,10 +229,12 @@ def _text(path: Path) -> str:
 def read_document(path: Path) -> tuple[Any, yaml.Node | None]:
     """The YAML document in ``path`` and its node graph (None for an empty file).
 
-    Every problem becomes a ScenarioError naming the file and line.
+    Every problem becomes a ScenarioError naming the file and line, and the
+    key it is under once the document is composed.
     """
     text = _text(path)
     loader: _Loader | None = None
+    root: yaml.Node | None = None
     try:
         loader = _Loader(text)
         root = loader.get_single_node()
@@ -241,8 +243,15 @@ def read_document(path: Path) -> tuple[Any, yaml.Node | None]:
         measure(root)
         return loader.construct_document(root), root
     except LimitError as exc:
-        message = f"{exc.location}: {exc.problem} ({path.name} line {exc.line})"
-        raise ScenarioError([message]) from None
+        raise ScenarioError(
+            [f"{exc.location}: {exc.problem} ({path.name} line {exc.line})"]
+        ) from None
+    except ConstructorError as exc:
+        where = _location_of(root, exc.problem_mark)
+        if where is None:
+            raise ScenarioError([_marked(path, exc, "YAML error: ")]) from None
+        line = exc.problem_mark.line + 1 if exc.problem_mark else 0
+        raise ScenarioError([f"{where}: {exc.problem} ({path.name} line {line})"]) from None
     except yaml.MarkedYAMLError as exc:
         raise ScenarioError([_marked(path, exc, "YAML syntax error: ")]) from None
     except yaml.reader.ReaderError as exc:
@@ -255,6 +264,22 @@ def read_document(path: Path) -> tuple[Any, yaml.Node | None]:
     finally:
         if loader is not None:
             loader.dispose()
+
+
+def _location_of(root: yaml.Node | None, mark: Any) -> str | None:
+    """The location of the node that starts at ``mark`` (first path to it), if any."""
+    if root is None or mark is None:
+        return None
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, list[int | str]]] = [(root, [])]
+    while stack:
+        node, where = stack.pop()
+        if node.start_mark.index == mark.index:
+            return format_location(where)
+        if id(node) not in seen:
+            seen.add(id(node))
+            stack += [(child, [*where, step]) for step, child in reversed(_children(node))]
+    return None
 
 
 def _marked(path: Path, exc: yaml.MarkedYAMLError, kind: str) -> str:
