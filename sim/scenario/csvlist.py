@@ -180,36 +180,37 @@ class Scan:
         self, reader: Iterator[list[str]], bad: Bad, phone: int
     ) -> Generator[list[str], None, int]:
         """Yield the good rows; return how many data rows there were."""
-        line_num = reader.line_num  # type: ignore[attr-defined]
-        row, last, width = 1, line_num, self._width
+        last = reader.line_num  # type: ignore[attr-defined]
+        row, width = 1, self._width
         e164, sendable = _E164.fullmatch, _SENDABLE.fullmatch
         while True:
-            problem = None
             try:
-                cells = next(reader)
-            except StopIteration:
+                for cells in reader:  # the common case: no exception, no call per row
+                    first, last = last + 1, reader.line_num  # type: ignore[attr-defined]
+                    problem = None
+                    if bad and bad[0][0] <= last:
+                        problem = _take(bad, last)
+                    elif not cells:
+                        continue  # a blank line
+                    elif len(cells) != width:
+                        problem = f"{len(cells)} cell(s), but the header has {width}"
+                    elif e164(cells[phone].strip()):
+                        self.e164_rows += 1
+                    elif not sendable(cells[phone].strip()):
+                        problem = self._bad_phone(cells[phone].strip())
+                    if problem is None and max(map(len, cells)) > MAX_CSV_FIELD:
+                        problem = self._long_cell(cells)
+                    row += 1
+                    if problem is None:
+                        yield cells
+                    else:
+                        self._note(row, first, problem)
                 return row - 1
-            except csv.Error as exc:
-                cells, problem = [], f"not valid CSV: {exc}"
-            first, last = last + 1, reader.line_num  # type: ignore[attr-defined]
-            if bad and bad[0][0] <= last:
-                problem = _take(bad, last)
-            elif problem is None:
-                if not cells:
-                    continue  # a blank line
-                if len(cells) != width:
-                    problem = f"{len(cells)} cell(s), but the header has {width}"
-                elif e164(cells[phone].strip()):
-                    self.e164_rows += 1
-                elif not sendable(cells[phone].strip()):
-                    problem = self._bad_phone(cells[phone].strip())
-                if problem is None and max(map(len, cells)) > MAX_CSV_FIELD:
-                    problem = self._long_cell(cells)
-            row += 1
-            if problem is None:
-                yield cells
-            else:
-                self._note(row, first, problem)
+            except csv.Error as exc:  # the reader goes on with the next line
+                first, last = last + 1, reader.line_num  # type: ignore[attr-defined]
+                problem = _take(bad, last) if bad and bad[0][0] <= last else None
+                row += 1
+                self._note(row, first, problem or f"not valid CSV: {exc}")
 
     def _bad_phone(self, phone: str) -> str:
         if not phone:
