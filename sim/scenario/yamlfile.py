@@ -93,10 +93,18 @@ class _Loader(yaml.SafeLoader):
             raise ConstructorError(None, None, problem, node.start_mark) from None
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        if not isinstance(node, yaml.MappingNode):  # e.g. ``!!set 0``
+            raise ConstructorError(
+                None, None, f"expected a mapping, found {node.id}", node.start_mark
+            )
         seen: set[Any] = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
-            if isinstance(key, str) and key in seen:
+            try:
+                repeated = key in seen
+            except TypeError:  # a list or a set as a key
+                raise ConstructorError(None, None, "unhashable key", key_node.start_mark) from None
+            if isinstance(key, str) and repeated:
                 raise ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
@@ -261,6 +269,10 @@ def read_document(path: Path) -> tuple[Any, yaml.Node | None]:
         ) from None
     except yaml.YAMLError as exc:
         raise ScenarioError([f"{path}: YAML error: {exc}"]) from None
+    except (ValueError, TypeError, AttributeError, OverflowError) as exc:
+        # A constructor that failed outside construct_object (they build
+        # collections lazily); the value is unreadable, wherever it is.
+        raise ScenarioError([f"{path}: YAML error: cannot read a value: {exc}"]) from None
     finally:
         if loader is not None:
             loader.dispose()

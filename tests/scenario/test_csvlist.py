@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sim.scenario import CsvSource, ScenarioError, parse_scenario
 from sim.scenario.csvlist import Scan, check_csv
@@ -188,3 +191,18 @@ def test_the_answer_is_read_again_when_the_file_changes(tmp_path: Path) -> None:
     assert _problems(path) == []
     path.write_bytes(HEADER + GOOD + b",x,1\n")
     assert _problems(path) == ["path: list.csv row 3: phone_number is empty"]
+
+
+CSV_PIECES = [bytes([c]) for c in b',"\n\r x+1\xff\xfe\x00'] + [b"+15550100", b'""', b"\xe9"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(CSV_PIECES), max_size=60).map(b"".join))
+def test_any_bytes_give_problems_or_rows_never_an_exception(body: bytes) -> None:
+    path = Path(tempfile.mkdtemp()) / "list.csv"
+    path.write_bytes(b"phone_number,name\n" + body)
+    problems = check_csv(path, "phone_number", None)
+    rows = list(Scan(path).rows())
+    assert all(isinstance(key, str) and message for key, message in problems)
+    if not problems:  # a clean list: every data row is read
+        assert all(phone for phone, _ in rows)

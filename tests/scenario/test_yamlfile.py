@@ -7,10 +7,13 @@ refused after walking each of its few dozen distinct nodes once.
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sim.scenario import ScenarioError, load_scenario
 from sim.scenario.limits import MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES
@@ -134,6 +137,8 @@ durations: {talk: *talk, patience: *talk}
         ("start: !!timestamp soon\n", "start: ", "cannot read this timestamp value"),
         ("seed: !!python/object:os.system ls\n", "seed: ", "could not determine a constructor"),
         ("name: x\nseed: 1\nseed: 2\n", "seed: ", "duplicate key 'seed' (s.yaml line 3)"),
+        ("seed: !!set 0\n", "seed: ", "expected a mapping, found scalar"),
+        ("!!set {[1]: 2}\n", "", "unhashable key"),
         ("seed: 1\x00\n", "", "s.yaml:1: special characters are not allowed"),
         (b"name: ok\nseed: \xff\n", "", "s.yaml:2: not UTF-8 text"),
         ("a: *nowhere\n", "", "s.yaml:1:4: YAML syntax error: found undefined alias"),
@@ -154,3 +159,18 @@ def test_unreadable_values_name_their_place(
 def test_yaml_12_integers(tmp_path: Path, written: str, value: int) -> None:
     data, _ = read_document(_write(tmp_path, f"seed: {written}\n"))
     assert data == {"seed": value}
+
+
+PIECES = [*"[]{}:-&*!|>'\"#,?. \n\t0189ax+e_\\%@`~", "!!", "<<", ".inf", "seed", "start", "  "]
+YAMLISH = st.lists(st.sampled_from(PIECES), max_size=80).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(YAMLISH)
+def test_any_text_gives_a_scenario_or_a_scenario_error(text: str) -> None:
+    path = Path(tempfile.mkdtemp()) / "s.yaml"
+    path.write_text(text, encoding="utf-8")
+    try:
+        load_scenario(path)
+    except ScenarioError as exc:
+        assert exc.errors and all(isinstance(e, str) for e in exc.errors)
