@@ -23,6 +23,9 @@ from sim import __version__
 
 BAD_INPUT = 2
 SIGINT_EXIT = 130  # 128 + SIGINT, the shell's convention
+# The store keeps seeds in a signed 64-bit column (sim.scenario.limits.MAX_SEED).
+MAX_SEED = 2**63 - 1
+SEED = click.IntRange(0, MAX_SEED)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -64,6 +67,16 @@ def _load(path: str) -> Any:
         return load_scenario(path)
     except ScenarioError as error:
         _fail(f"{path}: {len(error.errors)} problem(s)\n" + "\n".join(error.errors))
+
+
+def _check_seeds(scenario: Any, seed: int | None, replications: int) -> None:
+    """Replication i uses seed base + i: the last one must fit the store too."""
+    base = scenario.seed if seed is None else seed
+    if base + replications - 1 > MAX_SEED:
+        _fail(
+            f"--seed: seed {base} + {replications} replications passes {MAX_SEED},"
+            " the largest seed the store keeps"
+        )
 
 
 def _store(db: str, read_only: bool = True) -> Any:
@@ -112,7 +125,7 @@ def main() -> None:
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.option("--db", required=True, help="SQLite file (or SQLAlchemy URL) for the results.")
-@click.option("--seed", type=int, default=None, help="Override the scenario's seed.")
+@click.option("--seed", type=SEED, default=None, help="Override the scenario's seed.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @FORMAT_OPTION
 @click.option(
@@ -147,6 +160,7 @@ def run(
 ) -> None:
     """Run SCENARIO, record every event in --db, print the run id and summary."""
     parsed = _load(scenario)
+    _check_seeds(parsed, seed, replications)
     store = _store(db, read_only=False)
     if replications > 1:
         _replications(parsed, store, replications, workers, seed, _duration(warmup), fmt)
@@ -322,7 +336,7 @@ def replay(db: str, run_id: int | None) -> None:
     show_default=True,
     help="Access key id that acts as the outbound-campaigns principal (repeatable).",
 )
-@click.option("--seed", type=int, default=None, help="Override the scenario's seed.")
+@click.option("--seed", type=SEED, default=None, help="Override the scenario's seed.")
 @click.option(
     "--quota-clock",
     type=click.Choice(["wall", "simulated"]),
@@ -407,7 +421,7 @@ def plot(db: str, run_id: int | None, sweep_id: str | None, out: str) -> None:
     "--workers", type=click.IntRange(min=1), default=2, show_default=True, help="Worker processes."
 )
 @click.option("--warmup", default="0s", show_default=True, help="Warm-up to discard.")
-@click.option("--seed", type=int, default=None, help="Base seed (default: the scenario's).")
+@click.option("--seed", type=SEED, default=None, help="Base seed (default: the scenario's).")
 @FORMAT_OPTION
 def sweep(
     scenario: str,
@@ -425,6 +439,7 @@ def sweep(
     from sim.scenario import ScenarioError, apply_overrides
 
     parsed = _load(scenario)
+    _check_seeds(parsed, seed, replications)
     try:
         grid = [parse_vary(v) for v in varies]
         for point in grid_points(grid):
@@ -491,6 +506,7 @@ def staff(
     from sim.analysis.staffing import find_staffing
 
     parsed = _load(scenario)
+    _check_seeds(parsed, None, replications)
     try:
         result = find_staffing(
             parsed,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
-from pydantic import Field
+from pydantic import Field, Strict
 
-from sim.scenario.base import Frozen, Identifier
+from sim.scenario.base import Frozen, Identifier, Share
 from sim.scenario.distributions import Distribution, Fixed
+from sim.scenario.limits import MAX_AGENTS
 from sim.scenario.units import DAY, PositiveDuration, TimeOfDay, in_daily_window
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ class Shift(Frozen):
 
     start: TimeOfDay
     end: TimeOfDay
-    agents: int = Field(ge=0)
+    agents: Annotated[int, Strict(), Field(ge=0, le=MAX_AGENTS)]
 
     def covers(self, seconds_after_midnight: float) -> bool:
         return in_daily_window(self.start, self.end, seconds_after_midnight)
@@ -38,8 +39,8 @@ class Break(Frozen):
 
     start: TimeOfDay
     duration: PositiveDuration
-    agents_fraction: float = Field(
-        default=1.0, gt=0.0, le=1.0, description="Share of the group's agents who take it."
+    agents_fraction: Share = Field(
+        default=1.0, description="Share of the group's agents who take it."
     )
 
 
@@ -50,8 +51,8 @@ class AgentGroup(Frozen):
     queue: Identifier
     staffing: tuple[Shift, ...] = ()
     after_contact_work: Distribution = Fixed(value=0.0)
-    shrinkage: float = Field(
-        default=0.0, ge=0.0, lt=1.0, description="Fraction of scheduled time unavailable."
+    shrinkage: Annotated[float, Strict(), Field(ge=0.0, lt=1.0, allow_inf_nan=False)] = Field(
+        default=0.0, description="Fraction of scheduled time unavailable."
     )
     breaks: tuple[Break, ...] = ()
 

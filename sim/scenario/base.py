@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, WithJsonSchema
+
+from sim.scenario import limits
 
 _E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 
@@ -34,10 +36,32 @@ PhoneNumber = Annotated[
 ]
 """An E.164 phone number such as ``+15550100``."""
 
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+# Numbers are strict: a boolean is not a number, a string is not a number
+# (only durations and times of day may be written as text), and a float is
+# not a count. Every float is finite.
+
+Probability = Annotated[float, Strict(), Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 """A probability in [0, 1]."""
 
-BatchSize = Annotated[int, Field(ge=1, le=25)]
+Share = Annotated[float, Strict(), Field(gt=0.0, le=1.0, allow_inf_nan=False)]
+"""A share in (0, 1]."""
+
+RatePerHour = Annotated[
+    float,
+    Strict(),
+    Field(ge=limits.MIN_RATE_PER_HOUR, le=limits.MAX_RATE_PER_HOUR, allow_inf_nan=False),
+]
+"""Batches per hour of a source."""
+
+ApiRate = Annotated[
+    float, Strict(), Field(ge=limits.MIN_API_RATE, le=limits.MAX_API_RATE, allow_inf_nan=False)
+]
+"""API requests per second."""
+
+StrictBool = Annotated[bool, Strict()]
+"""true or false, nothing else."""
+
+BatchSize = Annotated[int, Strict(), Field(ge=1, le=25)]
 """Items in one API batch: 1..25, as in PutDialRequestBatch and BatchPutContact."""
 
 Identifier = Annotated[str, Field(min_length=1, max_length=100)]

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, Strict, model_validator
 
-from sim.scenario.base import Frozen, Identifier, PhoneNumber, Probability
+from sim.scenario.base import (
+    Frozen,
+    Identifier,
+    PhoneNumber,
+    Probability,
+    Share,
+    StrictBool,
+)
 from sim.scenario.distributions import Distribution, Uniform
+from sim.scenario.limits import MAX_ATTEMPTS, MAX_CAMPAIGN_NAME
 from sim.scenario.sources import Source
 from sim.scenario.telephony import Outcomes
 from sim.scenario.units import HOUR, Duration, PositiveDuration, at_least, within
@@ -24,11 +33,20 @@ ScheduleAction = Literal["pause", "resume", "stop", "start"]
 MODES: tuple[Mode, ...] = ("progressive", "predictive", "agentless", "preview")
 AGENT_MODES = frozenset({"progressive", "predictive", "preview"})
 
+# The campaign id as each API's request models accept it in the URL (v1
+# CampaignId: no whitespace; v2: letters, digits, '-', ':' and '/').
+CAMPAIGN_ID_PATTERNS = {
+    "v1": (re.compile(r"\S+"), "no spaces"),
+    "v2": (re.compile(r"[-:/a-zA-Z0-9]+"), "only letters, digits, '-', ':' and '/'"),
+}
+CampaignName = Annotated[str, Field(min_length=1, max_length=MAX_CAMPAIGN_NAME)]
+DialingCapacity = Annotated[float, Strict(), Field(ge=0.01, le=1.0, allow_inf_nan=False)]
+
 
 class PredictiveConfig(Frozen):
     """Predictive pacing (v2 abandonmentRate config); used when mode = predictive."""
 
-    target_abandonment: float = Field(default=0.03, ge=0.0, le=1.0)
+    target_abandonment: Probability = 0.03
     connection_start_point: ConnectionStartPoint | None = Field(
         default=None,
         description="Where the connection threshold starts; null = GREETING_END with AMD on"
@@ -71,7 +89,7 @@ class RedialPolicy(Frozen):
     submitted again (a new dial request, with a new clientToken) ``delay``
     later, up to ``max_attempts`` attempts in all; max_attempts 1 means none."""
 
-    max_attempts: int = Field(default=1, ge=1)
+    max_attempts: Annotated[int, Strict(), Field(ge=1, le=MAX_ATTEMPTS)] = 1
     delay: Duration = HOUR
     on: tuple[RedialOutcome, ...] = ("NO_ANSWER", "BUSY")
     expires_after: PositiveDuration = Field(
@@ -94,19 +112,19 @@ class Campaign(Frozen):
     """
 
     id: Identifier
-    name: str | None = None
+    name: CampaignName | None = None
     mode: Mode = "progressive"
     api: ApiVersion = Field(
         default="v1", description="v1 PutDialRequestBatch, v2 PutOutboundRequestBatch."
     )
     queue: Identifier | None = Field(default=None, description="Required unless agentless.")
-    bandwidth_allocation: float = Field(default=1.0, gt=0.0, le=1.0)
-    dialing_capacity: float = Field(
-        default=1.0, ge=0.01, le=1.0, description="Share of the instance's concurrent calls."
+    bandwidth_allocation: Share = 1.0
+    dialing_capacity: DialingCapacity = Field(
+        default=1.0, description="Share of the instance's concurrent calls."
     )
     source_phone_number: PhoneNumber | None = None
-    answering_machine_detection: bool = True
-    await_answer_machine_prompt: bool = Field(
+    answering_machine_detection: StrictBool = True
+    await_answer_machine_prompt: StrictBool = Field(
         default=False,
         description="awaitAnswerMachinePrompt: a message left on a machine waits for the beep.",
     )

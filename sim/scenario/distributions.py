@@ -2,8 +2,12 @@
 
 Each distribution knows its analytic mean and builds a fast sampler closure
 over one ``random.Random`` (the run's single RNG), so the engine draws without
-any lookup per sample. Samples are never negative. A plain duration (``"30s"``
-or a number) is shorthand for ``{kind: fixed, value: ...}``.
+any lookup per sample. Samples are never negative and never longer than
+``MAX_SAMPLE_S``: bounded kinds are validated within it, and the unbounded
+ones (exponential, lognormal) are drawn capped at it, which is why they are
+refused when the cap would cut more than ``MAX_CAPPED_MEAN_SHARE`` of their
+mean. A plain duration (``"30s"`` or a number) is shorthand for
+``{kind: fixed, value: ...}``.
 """
 
 from __future__ import annotations
@@ -13,19 +17,50 @@ import random
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from sim.scenario.base import Frozen
-from sim.scenario.units import Duration, PositiveDuration
+from sim.scenario.limits import MAX_CAPPED_MEAN_SHARE, MAX_SAMPLE_S, MIN_MEAN_S
+from sim.scenario.units import Duration, format_duration
 
 Sampler = Callable[[], float]
+CAP = MAX_SAMPLE_S
+
+
+def _draw_length(seconds: float) -> float:
+    if seconds > CAP:
+        raise ValueError(f"must be at most {format_duration(CAP)}, the longest single draw")
+    return seconds
+
+
+def _mean_length(seconds: float) -> float:
+    if seconds < MIN_MEAN_S:
+        raise ValueError(f"must be at least {format_duration(MIN_MEAN_S)}")
+    return _draw_length(seconds)
+
+
+Draw = Annotated[Duration, AfterValidator(_draw_length)]
+"""A duration one draw may take: at most MAX_SAMPLE_S."""
+
+Mean = Annotated[Duration, AfterValidator(_mean_length)]
+"""The mean of an unbounded distribution: 1 ms .. MAX_SAMPLE_S."""
+
+
+def _check_capped_share(kind: str, share: float, what: str) -> None:
+    """Refuse a distribution the draw cap would change by more than a trace."""
+    if share > MAX_CAPPED_MEAN_SHARE:
+        raise ValueError(
+            f"{kind} with {what} puts {share:.2%} of its mean in draws longer than"
+            f" {format_duration(CAP)}, the longest single draw (at most"
+            f" {MAX_CAPPED_MEAN_SHARE:.1%} allowed); make it shorter or less spread"
+        )
 
 
 class Fixed(Frozen):
     """Always the same value."""
 
     kind: Literal["fixed"] = "fixed"
-    value: Duration
+    value: Draw
 
     def mean(self) -> float:
         return self.value
@@ -39,22 +74,47 @@ class Exponential(Frozen):
     """Exponential with the given mean (memoryless: patience, time to answer)."""
 
     kind: Literal["exponential"] = "exponential"
-    mean_s: PositiveDuration = Field(alias="mean")
+    mean_s: Mean = Field(alias="mean")
+
+    @model_validator(mode="after")
+    def _cap_is_a_trace(self) -> Exponential:
+        what = f"mean {format_duration(self.mean_s)}"
+        _check_capped_share("an exponential", self.capped_share(), what)
+        return self
+
+    def capped_share(self) -> float:
+        """E[X; X > cap] / mean: the share of the mean in draws the cap shortens."""
+        x = CAP / self.mean_s
+        return (1.0 + x) * math.exp(-x)
 
     def mean(self) -> float:
         return self.mean_s
 
     def sampler(self, rng: random.Random) -> Sampler:
         draw, rate = rng.expovariate, 1.0 / self.mean_s
-        return lambda: draw(rate)
+        return lambda: min(draw(rate), CAP)
 
 
 class LogNormal(Frozen):
     """Log-normal given by the mean and standard deviation of the values themselves."""
 
     kind: Literal["lognormal"] = "lognormal"
-    mean_s: PositiveDuration = Field(alias="mean")
-    sd: Duration
+    mean_s: Mean = Field(alias="mean")
+    sd: Draw
+
+    @model_validator(mode="after")
+    def _cap_is_a_trace(self) -> LogNormal:
+        what = f"mean {format_duration(self.mean_s)} and sd {format_duration(self.sd)}"
+        _check_capped_share("a lognormal", self.capped_share(), what)
+        return self
+
+    def capped_share(self) -> float:
+        """E[X; X > cap] / mean = Phi((mu + sigma^2 - ln cap) / sigma)."""
+        mu, sigma = self.mu_sigma
+        if sigma == 0.0:
+            return 0.0  # every draw is the mean, which is within the cap
+        z = (mu + sigma * sigma - math.log(CAP)) / sigma
+        return 0.5 * math.erfc(-z / math.sqrt(2.0))
 
     @property
     def mu_sigma(self) -> tuple[float, float]:
@@ -67,15 +127,15 @@ class LogNormal(Frozen):
 
     def sampler(self, rng: random.Random) -> Sampler:
         draw, (mu, sigma) = rng.lognormvariate, self.mu_sigma
-        return lambda: draw(mu, sigma)
+        return lambda: min(draw(mu, sigma), CAP)
 
 
 class Uniform(Frozen):
     """Uniform between low and high."""
 
     kind: Literal["uniform"] = "uniform"
-    low: Duration
-    high: Duration
+    low: Draw
+    high: Draw
 
     @model_validator(mode="after")
     def _ordered(self) -> Uniform:
@@ -95,7 +155,7 @@ class Empirical(Frozen):
     """Resample observed durations with equal weight."""
 
     kind: Literal["empirical"] = "empirical"
-    samples: tuple[Duration, ...] = Field(min_length=1)
+    samples: tuple[Draw, ...] = Field(min_length=1)
 
     def mean(self) -> float:
         return math.fsum(self.samples) / len(self.samples)
@@ -107,7 +167,12 @@ class Empirical(Frozen):
 
 def _shorthand(value: Any) -> Any:
     """A bare duration means a fixed distribution."""
-    if isinstance(value, str | int | float) and not isinstance(value, bool):
+    if isinstance(value, bool):
+        raise ValueError(
+            f"{value!r} is not a duration (e.g. 30s) or a distribution"
+            " (e.g. {kind: exponential, mean: 12s})"
+        )
+    if isinstance(value, str | int | float):
         return {"kind": "fixed", "value": value}
     return value
 

@@ -122,6 +122,31 @@ def _describe(value: Any) -> str:
     return type(value).__name__
 
 
+_TYPE_WORDS = {
+    "int_type": "a whole number",
+    "float_type": "a number",
+    "bool_type": "true or false",
+    "string_type": "text",
+}
+
+
+def _kind_of(value: Any) -> str:
+    """What a wrongly typed value is, in YAML's words."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a whole number" if isinstance(value, int) else "a fractional number"
+    if isinstance(value, str):
+        return "text"
+    if value is None:
+        return "null"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return type(value).__name__
+
+
 def _message(error: ErrorDetails, root: type[BaseModel]) -> str:
     kind, msg = error["type"], error["msg"]
     if kind == "missing":
@@ -149,6 +174,12 @@ def _message(error: ErrorDetails, root: type[BaseModel]) -> str:
         if kind == "too_short":
             return f"must have at least {ctx.get('min_length')} item(s)"
         return f"must have at most {ctx.get('max_length')} item(s)"
+    if kind in _TYPE_WORDS:
+        value = error["input"]
+        return f"must be {_TYPE_WORDS[kind]}, not {_kind_of(value)} (got {_describe(value)})"
+    if kind == "string_too_long":
+        ctx = error.get("ctx") or {}
+        return f"must be at most {ctx.get('max_length')} characters (got {len(error['input'])})"
     if kind == "literal_error":
         return f"{msg.replace('Input should be', 'must be')} (got {_describe(error['input'])})"
     text = msg.replace("Input should be", "must be")

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, Field, ValidationInfo, model_validator
+from pydantic import Field, Strict, ValidationInfo, model_validator
 
 from sim.scenario.agents import AgentGroup
-from sim.scenario.base import Frozen, Probability
+from sim.scenario.base import ApiRate, Frozen, Probability
 from sim.scenario.campaigns import Campaign
+from sim.scenario.limits import (
+    MAX_BUFFER,
+    MAX_BURST,
+    MAX_CAMPAIGNS,
+    MAX_DESCRIPTION,
+    MAX_NAME,
+    MAX_SEED,
+)
 from sim.scenario.telephony import CallDurations, Instance, Outcomes
-from sim.scenario.units import DAY, PositiveDuration
+from sim.scenario.units import DAY, Instant, PositiveDuration
 
 
 class Quota(Frozen):
     """A token bucket: ``rate`` requests per second, up to ``burst`` at once."""
 
-    rate: float = Field(gt=0.0, description="Requests per second.")
-    burst: int = Field(ge=1)
+    rate: ApiRate = Field(description="Requests per second.")
+    burst: Annotated[int, Strict(), Field(ge=1, le=MAX_BURST)]
 
 
 class Quotas(Frozen):
@@ -49,10 +57,11 @@ class ApiSettings(Frozen):
     quotas: Quotas = Quotas()
     faults: Faults = Faults()
     idempotency_retention: PositiveDuration = 7 * DAY
-    buffer_limit: int = Field(default=10_000, ge=1, description="Pending requests per campaign.")
-    dialer_calls_per_second: float | None = Field(
+    buffer_limit: Annotated[int, Strict(), Field(ge=1, le=MAX_BUFFER)] = Field(
+        default=10_000, description="Pending requests per campaign."
+    )
+    dialer_calls_per_second: ApiRate | None = Field(
         default=None,
-        gt=0.0,
         description="How often a campaign's dialer may call BatchPutContact;"
         " null = quotas.batch_put_contact.rate.",
     )
@@ -85,15 +94,17 @@ class Scenario(Frozen):
     model is built; ``parse_scenario`` reports every error at once.
     """
 
-    name: str = "scenario"
-    description: str = ""
-    seed: int = Field(default=0, ge=0)
-    start: AwareDatetime = Field(description="Start instant, with a UTC offset.")
+    name: Annotated[str, Field(max_length=MAX_NAME)] = "scenario"
+    description: Annotated[str, Field(max_length=MAX_DESCRIPTION)] = ""
+    seed: Annotated[int, Strict(), Field(ge=0, le=MAX_SEED)] = Field(
+        default=0, description="Seed of the run's random number generator."
+    )
+    start: Instant = Field(description="Start instant, with a UTC offset.")
     horizon: PositiveDuration = Field(description="The simulation never runs past start+horizon.")
     interval: PositiveDuration = Field(default=900.0, description="Reporting interval.")
     instance: Instance = Instance()
     agent_groups: tuple[AgentGroup, ...] = ()
-    campaigns: tuple[Campaign, ...] = Field(min_length=1)
+    campaigns: tuple[Campaign, ...] = Field(min_length=1, max_length=MAX_CAMPAIGNS)
     outcomes: Outcomes = Outcomes()
     durations: CallDurations = CallDurations()
     api: ApiSettings = ApiSettings()

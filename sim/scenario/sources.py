@@ -8,15 +8,21 @@ request is its submission time plus this.
 
 from __future__ import annotations
 
-import csv
 import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, Field, Strict, ValidationInfo, field_validator, model_validator
 
-from sim.scenario.base import BatchSize, Frozen
+from sim.scenario import csvlist
+from sim.scenario.base import BatchSize, Frozen, RatePerHour
+from sim.scenario.limits import (
+    MAX_CSV_FIELD,
+    MAX_RATE_PER_HOUR,
+    MAX_REQUESTS,
+    MIN_RATE_PER_HOUR,
+)
 from sim.scenario.units import (
     DAY,
     Duration,
@@ -29,6 +35,18 @@ from sim.scenario.units import (
 
 if TYPE_CHECKING:
     from sim.scenario.model import Scenario
+
+
+def _attribute_key(name: str) -> str:
+    if not csvlist.ATTRIBUTE_KEY.fullmatch(name):
+        raise ValueError(
+            f"{name[:60]!r} is not a dial-request attribute key ({csvlist.ATTRIBUTE_KEY_HELP})"
+        )
+    return name
+
+
+AttributeKey = Annotated[str, Field(max_length=MAX_CSV_FIELD), AfterValidator(_attribute_key)]
+"""A column sent as a dial-request attribute: its name is the attribute's key."""
 
 _EXPIRES = Field(default=3_600.0, description="Request lifetime: expirationTime = submit + this.")
 
@@ -52,11 +70,13 @@ class PoissonSource(Frozen):
     """Batches arriving as a Poisson process between ``start`` and ``end``."""
 
     kind: Literal["poisson"] = "poisson"
-    rate_per_hour: float = Field(gt=0.0, description="Batches per hour.")
+    rate_per_hour: RatePerHour = Field(description="Batches per hour.")
     batch_size: BatchSize = 25
     start: Duration = 0.0
     end: Duration | None = Field(default=None, description="Offset; null = end of horizon.")
-    max_requests: int | None = Field(default=None, ge=1, description="Stop after this many.")
+    max_requests: Annotated[int, Strict(), Field(ge=1, le=MAX_REQUESTS)] | None = Field(
+        default=None, description="Stop after this many."
+    )
     expires_after: PositiveDuration = _EXPIRES
 
     @model_validator(mode="after")
@@ -69,12 +89,26 @@ class PoissonSource(Frozen):
         return self
 
 
+def _zero_or_rate(rate: float) -> float:
+    if 0.0 < rate < MIN_RATE_PER_HOUR:
+        raise ValueError(f"must be 0 or at least {MIN_RATE_PER_HOUR:g} (got {rate:g})")
+    return rate
+
+
+WindowRate = Annotated[
+    float,
+    Strict(),
+    Field(ge=0.0, le=MAX_RATE_PER_HOUR, allow_inf_nan=False),
+    AfterValidator(_zero_or_rate),
+]
+
+
 class RateWindow(Frozen):
     """A daily window with a constant batch arrival rate (end <= start: overnight)."""
 
     start: TimeOfDay
     end: TimeOfDay
-    rate_per_hour: float = Field(ge=0.0, description="Batches per hour.")
+    rate_per_hour: WindowRate = Field(description="Batches per hour.")
 
 
 def _split(window: RateWindow) -> list[tuple[float, float]]:
@@ -130,12 +164,12 @@ class CsvSource(Frozen):
 
     kind: Literal["csv"] = "csv"
     path: Path
-    phone_column: str = "phone_number"
-    attribute_columns: tuple[str, ...] | None = None
+    phone_column: Annotated[str, Field(min_length=1, max_length=MAX_CSV_FIELD)] = "phone_number"
+    attribute_columns: tuple[AttributeKey, ...] | None = None
     at: Duration = Field(default=0.0, description="Offset of the first batch.")
     batch_size: BatchSize = 25
-    rate_per_hour: float | None = Field(
-        default=None, gt=0.0, description="Batches per hour; null = as fast as the API allows."
+    rate_per_hour: RatePerHour | None = Field(
+        default=None, description="Batches per hour; null = as fast as the API allows."
     )
     expires_after: PositiveDuration = _EXPIRES
 
@@ -144,15 +178,18 @@ class CsvSource(Frozen):
     def _resolve(cls, path: Path, info: ValidationInfo) -> Path:
         context: dict[str, Any] = info.context or {}
         base = context.get("base_dir") or Path.cwd()
-        resolved = (Path(base) / path.expanduser()).resolve()
-        if not resolved.is_file():
+        try:
+            resolved = (Path(base) / path.expanduser()).resolve()
+            found = resolved.is_file()
+        except (OSError, RuntimeError) as exc:  # e.g. ~nobody/, a name too long
+            raise ValueError(f"cannot use this path: {exc}") from None
+        if not found:
             raise ValueError(f"file not found: {resolved}")
         return resolved
 
     def header(self) -> list[str]:
-        """The column names in the file's first row."""
-        with self.path.open(newline="", encoding="utf-8-sig") as handle:
-            return next(csv.reader(handle), [])
+        """The column names in the file's first row (empty for an empty file)."""
+        return csvlist.header(self.path)
 
     def attribute_names(self) -> list[str]:
         """The columns sent as dial-request attributes."""
@@ -161,11 +198,13 @@ class CsvSource(Frozen):
         return [c for c in self.header() if c != self.phone_column]
 
     def rows(self) -> Iterator[tuple[str, dict[str, str]]]:
-        """(phone number, attributes) per data row, in file order."""
-        names = self.attribute_names()
-        with self.path.open(newline="", encoding="utf-8-sig") as handle:
-            for row in csv.DictReader(handle):
-                yield row[self.phone_column], {n: row[n] for n in names}
+        """(phone number, attributes) per data row that validates, in file order.
+
+        Rows with problems (which ``sim validate`` reports) are skipped, so
+        reading never raises on the file's contents, even if the file changed
+        after it was validated. The phone number is stripped of spaces.
+        """
+        return csvlist.Scan(self.path, self.phone_column, self.attribute_columns).rows()
 
 
 Source = Annotated[

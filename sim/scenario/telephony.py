@@ -3,23 +3,38 @@
 from __future__ import annotations
 
 import math
+import re
+from typing import Annotated
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, Strict, field_validator, model_validator
 
 from sim.scenario.base import Frozen, Identifier, PhoneNumber, Probability, duplicates
 from sim.scenario.distributions import Distribution, Exponential, Fixed, LogNormal, Uniform
+from sim.scenario.limits import MAX_CONCURRENT_CALLS
 
 OUTCOME_TOLERANCE = 1e-6
+_INSTANCE_ID = re.compile(r"[a-zA-Z0-9_\-.]+")
+
+
+def _instance_id(value: str) -> str:
+    if not _INSTANCE_ID.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not an instance id the API accepts (letters, digits, '_', '-', '.')"
+        )
+    return value
 
 
 class Instance(Frozen):
     """The Amazon Connect instance: its queues, claimed numbers and call limit."""
 
-    id: Identifier = "instance-1"
+    id: Annotated[Identifier, AfterValidator(_instance_id)] = Field(
+        default="instance-1",
+        description="Letters, digits, '_', '-' and '.' (the API's InstanceId).",
+    )
     queues: tuple[Identifier, ...] = Field(default=("default",), min_length=1)
     phone_numbers: tuple[PhoneNumber, ...] = Field(default=("+15550100",), min_length=1)
-    concurrent_calls: int = Field(
-        default=10, ge=1, description="Concurrent active calls limit of the instance (telecom)."
+    concurrent_calls: Annotated[int, Strict(), Field(ge=1, le=MAX_CONCURRENT_CALLS)] = Field(
+        default=10, description="Concurrent active calls limit of the instance (telecom)."
     )
     contact_flow_id: Identifier = "default-outbound-flow"
 

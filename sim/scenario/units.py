@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, WithJsonSchema
+
+from sim.scenario.limits import EARLIEST_START, LATEST_END, MAX_DURATION_S
 
 DAY = 86_400.0
 HOUR = 3_600.0
@@ -28,6 +31,7 @@ _ISO = re.compile(
 )
 _ISO_SECONDS = {"w": 7 * DAY, "d": DAY, "h": 3_600.0, "m": 60.0, "s": 1.0}
 _TIME_OF_DAY = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::(\d{2}(?:\.\d+)?))?\s*$")
+_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
 
 DURATION_HELP = "write e.g. 30s, 5m, 1h30m, 2d, PT1H or a number of seconds"
 
@@ -171,8 +175,18 @@ _TIME_JSON = {
 }
 
 
+def show_seconds(seconds: float) -> str:
+    """A duration for a message: ``1h30m`` style, or ``1e+308s`` when absurdly long."""
+    return format_duration(seconds) if seconds <= 1e12 else f"{seconds:.3g}s"
+
+
 def _as_duration(value: Any) -> float:
-    return parse_duration(value)
+    seconds = parse_duration(value)
+    if seconds > MAX_DURATION_S:
+        raise ValueError(
+            f"must be at most {format_duration(MAX_DURATION_S)} (got {show_seconds(seconds)})"
+        )
+    return seconds
 
 
 def _as_time_of_day(value: Any) -> float:
@@ -218,3 +232,35 @@ PositiveDuration = Annotated[Duration, AfterValidator(_positive)]
 
 TimeOfDay = Annotated[float, BeforeValidator(_as_time_of_day), WithJsonSchema(_TIME_JSON)]
 """Seconds after midnight (0..86400), written as HH:MM[:SS]."""
+
+_INSTANT_HELP = "an ISO-8601 instant with a UTC offset, e.g. 2026-10-06T09:00:00-04:00"
+
+
+def _as_instant(value: Any) -> Any:
+    """Text in ISO-8601 form (or a datetime from Python): never a number of seconds."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        shown = repr(value) if isinstance(value, int | float) else type(value).__name__
+        raise ValueError(f"must be {_INSTANT_HELP} (got {shown})")
+    if not _INSTANT.match(value.strip()):
+        raise ValueError(f"{value[:60]!r} is not {_INSTANT_HELP}")
+    return value.strip()
+
+
+def _representable(moment: datetime) -> datetime:
+    if not EARLIEST_START <= moment <= LATEST_END:
+        raise ValueError(
+            f"must be between {EARLIEST_START.isoformat()} and {LATEST_END.isoformat()}"
+            f" (got {moment.isoformat()})"
+        )
+    return moment
+
+
+Instant = Annotated[
+    AwareDatetime,
+    BeforeValidator(_as_instant),
+    AfterValidator(_representable),
+    WithJsonSchema({"type": "string", "format": "date-time", "description": _INSTANT_HELP}),
+]
+"""An aware datetime, written as ISO-8601 text with a UTC offset, within the limits."""

@@ -11,19 +11,25 @@ import math
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic_core import PydanticUndefined
 
 from sim.scenario.agents import AgentGroup
-from sim.scenario.campaigns import Campaign
+from sim.scenario.campaigns import CAMPAIGN_ID_PATTERNS, Campaign
+from sim.scenario.csvlist import check_csv
+from sim.scenario.limits import LATEST_END, MAX_AGENTS, MAX_INTERVALS
 from sim.scenario.model import Scenario
 from sim.scenario.sources import CsvSource
 from sim.scenario.telephony import Instance
-from sim.scenario.units import format_duration
+from sim.scenario.units import Instant, PositiveDuration, format_duration, format_time_of_day
 
 M = TypeVar("M", bound=BaseModel)
 SUM_TOLERANCE = 1e-9
+_INSTANT: TypeAdapter[Any] = TypeAdapter(Instant)
+_POSITIVE: TypeAdapter[Any] = TypeAdapter(PositiveDuration)
 
 # What each schedule action needs the campaign to be in, and what it leads to.
 _ALLOWED_FROM = {
@@ -48,6 +54,9 @@ class Parts:
     instance: Instance | None
     agent_groups: list[tuple[int, AgentGroup]] = field(default_factory=list)
     campaigns: list[tuple[int, Campaign]] = field(default_factory=list)
+    start: datetime | None = None
+    horizon: float | None = None
+    interval: float | None = None
 
     @classmethod
     def of(cls, scenario: Scenario) -> Parts:
@@ -55,6 +64,9 @@ class Parts:
             scenario.instance,
             list(enumerate(scenario.agent_groups)),
             list(enumerate(scenario.campaigns)),
+            scenario.start,
+            scenario.horizon,
+            scenario.interval,
         )
 
 
@@ -72,6 +84,16 @@ def _try_list(model: type[M], raw: Any, context: Mapping[str, Any]) -> list[tupl
     return [(i, part) for i, part in parsed if part is not None]
 
 
+def _try_value(adapter: TypeAdapter[Any], data: Mapping[str, Any], key: str) -> Any:
+    if key not in data:
+        default = Scenario.model_fields[key].get_default(call_default_factory=True)
+        return None if default is PydanticUndefined else default
+    try:
+        return adapter.validate_python(data[key])
+    except ValidationError:
+        return None  # already reported by the full validation
+
+
 def salvage(data: Mapping[str, Any], context: Mapping[str, Any]) -> Parts:
     """The parts of raw scenario data that validate on their own."""
     if "instance" in data:
@@ -82,12 +104,16 @@ def salvage(data: Mapping[str, Any], context: Mapping[str, Any]) -> Parts:
         instance,
         _try_list(AgentGroup, data.get("agent_groups"), context),
         _try_list(Campaign, data.get("campaigns"), context),
+        _try_value(_INSTANT, data, "start"),
+        _try_value(_POSITIVE, data, "horizon"),
+        _try_value(_POSITIVE, data, "interval"),
     )
 
 
 def cross_field_errors(parts: Parts) -> list[str]:
     """Every cross-field error, as ``"location: message"`` lines."""
-    errors = _unique_keys(parts)
+    errors = _time_limits(parts) + _peak_agents(parts)
+    errors += _unique_keys(parts)
     errors += _references(parts)
     for index, campaign in parts.campaigns:
         where = f"campaigns[{index}]"
@@ -96,6 +122,37 @@ def cross_field_errors(parts: Parts) -> list[str]:
         errors += _csv_columns(where, campaign)
     errors += _shared_capacity(parts)
     return errors
+
+
+def _time_limits(parts: Parts) -> list[str]:
+    errors = []
+    if parts.start is not None and parts.horizon is not None:
+        end = parts.start.timestamp() + parts.horizon
+        if end > LATEST_END.timestamp():
+            errors.append(
+                f"horizon: start + horizon must be at or before {LATEST_END.isoformat()}"
+                f" (it ends {datetime.fromtimestamp(end, UTC).isoformat()})"
+            )
+    if parts.horizon is not None and parts.interval is not None:
+        count = math.ceil(parts.horizon / parts.interval)
+        if count > MAX_INTERVALS:
+            errors.append(
+                f"interval: {format_duration(parts.interval)} makes {count:,} reporting"
+                f" intervals over the horizon (at most {MAX_INTERVALS:,}); make it longer"
+            )
+    return errors
+
+
+def _peak_agents(parts: Parts) -> list[str]:
+    groups = [g for _, g in parts.agent_groups]
+    times = sorted({t for g in groups for t in g.boundaries()})
+    peak, when = max(((sum(g.agents_at(t) for g in groups), t) for t in times), default=(0, 0.0))
+    if peak <= MAX_AGENTS:
+        return []
+    return [
+        f"agent_groups: {peak:,} agents are scheduled at once at {format_time_of_day(when)}"
+        f" over all groups (at most {MAX_AGENTS:,})"
+    ]
 
 
 def _unique_keys(parts: Parts) -> list[str]:
@@ -143,6 +200,12 @@ def _campaign_rules(where: str, campaign: Campaign) -> list[str]:
         errors.append(f"{where}.queue: required for {campaign.mode} campaigns")
     if not campaign.needs_agents and campaign.queue is not None:
         errors.append(f"{where}.queue: agentless campaigns use no agents; remove the queue")
+    pattern, allowed = CAMPAIGN_ID_PATTERNS[campaign.api]
+    if not pattern.fullmatch(campaign.id):
+        errors.append(
+            f"{where}.id: {campaign.id!r} is not a campaign id the {campaign.api} API"
+            f" accepts ({allowed})"
+        )
     if campaign.mode == "preview" and campaign.api != "v2":
         errors.append(f"{where}.api: preview mode requires api v2 (PutOutboundRequestBatch)")
     return errors
@@ -179,20 +242,12 @@ def _csv_columns(where: str, campaign: Campaign) -> list[str]:
 
 
 def _check_csv(loc: str, source: CsvSource) -> list[str]:
+    name = source.path.name
     try:
-        header = source.header()
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        return [f"{loc}.path: cannot read {source.path.name}: {exc}"]
-    if not header:
-        return [f"{loc}.path: {source.path.name} is empty (expected a header row)"]
-    where = f"is not a column of {source.path.name} (columns: {', '.join(header)})"
-    errors = []
-    if source.phone_column not in header:
-        errors.append(f"{loc}.phone_column: {source.phone_column!r} {where}")
-    for j, column in enumerate(source.attribute_columns or ()):
-        if column not in header:
-            errors.append(f"{loc}.attribute_columns[{j}]: {column!r} {where}")
-    return errors
+        problems = check_csv(source.path, source.phone_column, source.attribute_columns)
+    except OSError as exc:
+        return [f"{loc}.path: cannot read {name}: {exc}"]
+    return [f"{loc}.{key}: {message}" for key, message in problems]
 
 
 def _shared_capacity(parts: Parts) -> list[str]:

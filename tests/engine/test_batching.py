@@ -22,6 +22,8 @@ from typing import Any
 
 import pytest
 
+from sim.scenario import CsvSource, ScenarioError
+
 from .conftest import GOLDEN, UPDATE_GOLDEN, BpcCall, Ran, base_dict, build, run
 
 MAX_ITEMS = 25
@@ -294,11 +296,17 @@ def test_non_e164_number_is_rejected_at_intake_as_invalid_input(
 
 @pytest.mark.parametrize("api", ["v1", "v2"])
 def test_number_breaking_the_wire_pattern_refuses_its_whole_batch(
-    tmp_path: Path, api: str, bpc_calls: list[BpcCall]
+    tmp_path: Path, api: str, bpc_calls: list[BpcCall], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Letters break the API's phone-number pattern: the whole PutDialRequestBatch
     # is a ValidationException, so the good rows of that batch are refused too.
-    ran = csv_campaign(tmp_path, ["+12015550100", "12a45", "+12015550102"], api)
+    # Validation refuses such a list (its row is named), so the rows are fed to
+    # the engine past it, as if the file changed after it was validated.
+    numbers = ["+12015550100", "12a45", "+12015550102"]
+    with pytest.raises(ScenarioError, match=r"list\.csv row 3: phone_number '12a45'"):
+        csv_campaign(tmp_path, numbers, api)
+    monkeypatch.setattr(CsvSource, "rows", lambda self: iter([(n, {"name": "x"}) for n in numbers]))
+    ran = csv_campaign(tmp_path, ["+12015550100"], api)
     events = ran.events()
     rejected = [e.payload for e in events if e.type == "DIAL_REQUEST_REJECTED"]
     assert [(p["client_token"], p["failure_code"]) for p in rejected] == [

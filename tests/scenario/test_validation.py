@@ -194,7 +194,7 @@ def test_error_locations_drop_union_tags(raw: dict[str, Any]) -> None:
         e.startswith("campaigns[0].sources[0].rate_per_hour: must be greater") for e in errors
     )
     assert any(e.startswith("durations.talk: ") for e in errors)
-    assert any(e.startswith("durations.patience.mean: must be longer than 0s") for e in errors)
+    assert any(e.startswith("durations.patience.mean: must be at least 0.001s") for e in errors)
 
 
 def test_unknown_key_suggests(raw: dict[str, Any]) -> None:
