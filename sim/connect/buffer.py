@@ -18,6 +18,7 @@ from sim.domain import DialRequest, Event
 EXPIRED = "DIAL_REQUEST_EXPIRED"
 REASON_EXPIRED = "expired"
 REASON_STOPPED = "campaign_stopped"
+REASON_COMPLETED = "campaign_completed"  # v2: the schedule ended
 
 
 def expire(request: DialRequest, time: float, reason: str) -> Event:

@@ -80,6 +80,7 @@ class EventType(StrEnum):
     # -- campaign stream (stream_id = campaign id) ---------------------------
     CAMPAIGN_CREATED = "CAMPAIGN_CREATED"
     CAMPAIGN_STATE_CHANGED = "CAMPAIGN_STATE_CHANGED"
+    CAMPAIGN_UPDATED = "CAMPAIGN_UPDATED"  # v2 Update* of a planning setting
     # -- dialer stream (stream_id = "dialer:" + campaign id) -----------------
     BATCH_PUT_CONTACT_CALLED = "BATCH_PUT_CONTACT_CALLED"
 
@@ -103,6 +104,7 @@ STREAM_KIND: dict[str, StreamKind] = {
     "LOGOUT": StreamKind.AGENT,
     "CAMPAIGN_CREATED": StreamKind.CAMPAIGN,
     "CAMPAIGN_STATE_CHANGED": StreamKind.CAMPAIGN,
+    "CAMPAIGN_UPDATED": StreamKind.CAMPAIGN,
     "BATCH_PUT_CONTACT_CALLED": StreamKind.DIALER,
 }
 
@@ -187,6 +189,8 @@ PAYLOAD_KEYS: dict[str, tuple[str, ...]] = {
     # campaign
     "CAMPAIGN_CREATED": ("name", "mode", "queue_id", "api"),
     "CAMPAIGN_STATE_CHANGED": ("state", "previous"),
+    # operation: the Update* name; config: the new setting as on the wire
+    "CAMPAIGN_UPDATED": ("operation", "config"),
     # dialer
     "BATCH_PUT_CONTACT_CALLED": (
         "campaign_id",

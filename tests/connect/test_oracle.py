@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from sim.connect import models_campaign as v1
 from sim.connect import models_campaign_v2 as v2
+from sim.connect import models_v2_ops as ops
 from sim.connect import models_contact as mc
 
 OPERATIONS: dict[str, dict[str, tuple[type[BaseModel], type[BaseModel] | None]]] = {
@@ -48,6 +49,15 @@ OPERATIONS: dict[str, dict[str, tuple[type[BaseModel], type[BaseModel] | None]]]
             v2.PutOutboundRequestBatchRequest,
             v2.PutOutboundRequestBatchResponse,
         ),
+        "UpdateCampaignCommunicationTime": (ops.UpdateCampaignCommunicationTimeRequest, None),
+        "UpdateCampaignCommunicationLimits": (ops.UpdateCampaignCommunicationLimitsRequest, None),
+        "UpdateCampaignSchedule": (ops.UpdateCampaignScheduleRequest, None),
+        "PutInstanceCommunicationLimits": (ops.PutInstanceCommunicationLimitsRequest, None),
+        "GetInstanceCommunicationLimits": (
+            ops.GetInstanceCommunicationLimitsRequest,
+            ops.GetInstanceCommunicationLimitsResponse,
+        ),
+        "ListCampaigns": (ops.ListCampaignsRequest, ops.ListCampaignsResponse),
     },
 }
 
@@ -57,14 +67,10 @@ SKIPPED: dict[tuple[str, str], str] = {
     **{
         ("connectcampaignsv2", f"{shape}.{member}"): _OPAQUE
         for shape in ("CreateCampaignRequest", "Campaign")
-        for member in (
-            "source",
-            "schedule",
-            "entryLimitsConfig",
-            "communicationTimeConfig",
-            "communicationLimitsOverride",
-        )
+        for member in ("source", "entryLimitsConfig")
     },
+    ("connectcampaignsv2", "CampaignSummary.entryLimitsConfig"): _OPAQUE,
+
     **{
         ("connectcampaignsv2", f"{shape}.{member}"): _OPAQUE + " (only telephony is simulated)"
         for shape in ("ChannelSubtypeConfig", "ChannelSubtypeParameters")
