@@ -6,10 +6,12 @@ turns each local date into its open intervals on the POSIX clock once
 caches them by local date, so every query after the first for a day costs a
 few dict lookups: O(1) per call, memory proportional to the days visited.
 
-Local wall times are read with PEP 495 ``fold=0``: a time repeated when the
-clocks go back means its first occurrence; a time skipped when they go
-forward is read in the offset before the jump (02:30 on a spring-forward
-night is 03:30 daylight time). An interval that comes out empty is dropped.
+A range is one stretch of real time from the first instant whose wall time
+reaches its start to the first instant whose wall time reaches its end: a
+wall time repeated when the clocks go back means its first occurrence (so a
+range does not reopen in the repeated hour), and one skipped when they go
+forward means the instant of the jump (02:30 on a spring-forward night is
+03:00 daylight time). A range that comes out empty is dropped.
 """
 
 from __future__ import annotations
@@ -82,8 +84,23 @@ class CallingHours:
         return i < len(self._restricted_starts) and self._restricted_starts[i] <= ordinal
 
     def _instant(self, day: date, minute: int) -> float:
+        """The first instant whose local wall time is at or after ``minute`` of ``day``."""
         wall = datetime(day.year, day.month, day.day) + timedelta(minutes=minute)
-        return wall.replace(tzinfo=self._tz).timestamp()
+        early = wall.replace(tzinfo=self._tz, fold=0).timestamp()
+        late = wall.replace(tzinfo=self._tz, fold=1).timestamp()
+        if late >= early:  # an ordinary time, or a repeated one (its first occurrence)
+            return early
+        # Skipped by a forward jump: the jump itself is the first instant past it.
+        # Bisect for it between the two readings (transitions fall on whole seconds).
+        lo, hi = math.floor(late), math.ceil(early)
+        after = self._tz.utcoffset(datetime.fromtimestamp(hi, self._tz))
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if self._tz.utcoffset(datetime.fromtimestamp(mid, self._tz)) == after:
+                hi = mid
+            else:
+                lo = mid
+        return float(hi)
 
     def day(self, ordinal: int) -> tuple[Interval, ...]:
         """The open intervals (POSIX seconds) of local date ``ordinal``, cached."""

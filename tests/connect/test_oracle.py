@@ -70,7 +70,6 @@ SKIPPED: dict[tuple[str, str], str] = {
         for member in ("source", "entryLimitsConfig")
     },
     ("connectcampaignsv2", "CampaignSummary.entryLimitsConfig"): _OPAQUE,
-
     **{
         ("connectcampaignsv2", f"{shape}.{member}"): _OPAQUE + " (only telephony is simulated)"
         for shape in ("ChannelSubtypeConfig", "ChannelSubtypeParameters")
