@@ -14,6 +14,12 @@ from sim.domain import Outcome
 
 T0 = 1_700_000_000.0
 BOB = "+12125550100"
+NUMBERS = ["+15550001", "+15550002", "+15550003"]
+
+
+def _in_window(seen: list[float], at: float, lim: Limit) -> bool:
+    """Brute force: one more contact at ``at`` keeps ``lim``."""
+    return sum(1 for c in seen if c > at - lim.window_s) < lim.max_count
 
 
 def test_four_per_two_days_and_six_per_two_weeks() -> None:
@@ -82,7 +88,7 @@ def test_growth_keeps_every_recipient() -> None:
             st.sampled_from(["+15550001", "+15550002", "+15550003"]),
             st.floats(0, 3 * DAY_S),
             st.booleans(),
-        ),  # fmt: skip
+        ),
         max_size=40,
     ),
 )
@@ -96,17 +102,12 @@ def test_matches_a_brute_force_rolling_window(
     for number, gap, force in steps:
         now += gap
         seen = history.setdefault(number, [])
-
-        def within(lim: Limit, seen: list[float] = seen) -> bool:
-            return sum(1 for c in seen if c > now - lim.window_s) < lim.max_count
-
-        expected = all(within(lim) for lim in limits)
+        expected = all(_in_window(seen, now, lim) for lim in limits)
         assert ledger.allowed(number, now) == expected
         later = ledger.next_allowed(number, now)
         assert later >= now and (later == now) == expected
         if not expected:  # at `later` every limit holds again, and not a second before
-            assert all(sum(1 for c in seen if c > later - lim.window_s) < lim.max_count
-                       for lim in limits)  # fmt: skip
+            assert all(_in_window(seen, later, lim) for lim in limits)
         if expected or force:
             ledger.record(number, now)
             seen.append(float(math.ceil(now)))

@@ -16,8 +16,8 @@ from pydantic import BaseModel
 
 from sim.connect import models_campaign as v1
 from sim.connect import models_campaign_v2 as v2
-from sim.connect import models_v2_ops as ops
 from sim.connect import models_contact as mc
+from sim.connect import models_v2_ops as v2o
 
 OPERATIONS: dict[str, dict[str, tuple[type[BaseModel], type[BaseModel] | None]]] = {
     "connect": {"BatchPutContact": (mc.BatchPutContactRequest, mc.BatchPutContactResponse)},
@@ -49,15 +49,15 @@ OPERATIONS: dict[str, dict[str, tuple[type[BaseModel], type[BaseModel] | None]]]
             v2.PutOutboundRequestBatchRequest,
             v2.PutOutboundRequestBatchResponse,
         ),
-        "UpdateCampaignCommunicationTime": (ops.UpdateCampaignCommunicationTimeRequest, None),
-        "UpdateCampaignCommunicationLimits": (ops.UpdateCampaignCommunicationLimitsRequest, None),
-        "UpdateCampaignSchedule": (ops.UpdateCampaignScheduleRequest, None),
-        "PutInstanceCommunicationLimits": (ops.PutInstanceCommunicationLimitsRequest, None),
+        "UpdateCampaignCommunicationTime": (v2o.UpdateCampaignCommunicationTimeRequest, None),
+        "UpdateCampaignCommunicationLimits": (v2o.UpdateCampaignCommunicationLimitsRequest, None),
+        "UpdateCampaignSchedule": (v2o.UpdateCampaignScheduleRequest, None),
+        "PutInstanceCommunicationLimits": (v2o.PutInstanceCommunicationLimitsRequest, None),
         "GetInstanceCommunicationLimits": (
-            ops.GetInstanceCommunicationLimitsRequest,
-            ops.GetInstanceCommunicationLimitsResponse,
+            v2o.GetInstanceCommunicationLimitsRequest,
+            v2o.GetInstanceCommunicationLimitsResponse,
         ),
-        "ListCampaigns": (ops.ListCampaignsRequest, ops.ListCampaignsResponse),
+        "ListCampaigns": (v2o.ListCampaignsRequest, v2o.ListCampaignsResponse),
     },
 }
 
