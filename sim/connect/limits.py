@@ -15,8 +15,8 @@ customer profile); each slot holds that key (8 bytes), a ring of K contact
 times (4 bytes each: whole seconds after ``epoch``, rounded up, so the
 ledger errs towards over-counting as AWS says it does) and the ring's next
 position (1 byte). At the maximum load of 0.7 that is (13 + 4K) / 0.7 bytes
-per recipient before the table grows; ``benchmarks/bench_ledger.py``
-measures it.
+per recipient before the table grows (the position takes 2 bytes past
+K = 255); ``benchmarks/bench_ledger.py`` measures it.
 """
 
 from __future__ import annotations
@@ -61,6 +61,7 @@ class ContactLedger:
 
     __slots__ = (
         "_capacity",
+        "_head_type",
         "_heads",
         "_keys",
         "_shift",
@@ -76,8 +77,8 @@ class ContactLedger:
             raise ValueError("a ledger needs at least one limit")
         self.limits = tuple(sorted(limits, key=lambda lim: lim.max_count))
         self.ring = max(lim.max_count for lim in limits)
-        if self.ring > 255:
-            raise ValueError("maxCountPerRecipient above 255 is not supported by the ledger")
+        # The ring position needs one byte up to 255 contacts kept, more beyond.
+        self._head_type = "B" if self.ring <= 0xFF else "H" if self.ring <= 0xFFFF else "I"
         self.epoch = math.floor(epoch)
         self._allocate(max(16, 1 << (capacity - 1).bit_length()))
 
@@ -86,7 +87,7 @@ class ContactLedger:
         self._shift = 64 - (capacity.bit_length() - 1)
         self._keys = array("q", bytes(8 * capacity))
         self._times = array("I", bytes(4 * capacity * self.ring))
-        self._heads = array("B", bytes(capacity))
+        self._heads = array(self._head_type, bytes(capacity * array(self._head_type).itemsize))
         self._used = 0
 
     def __len__(self) -> int:

@@ -93,6 +93,8 @@ class SettingsOps:
 
     def _commit(self, c: Campaign, operation: str, member: str, wire: Any, now: float) -> None:
         config = wire.model_dump(mode="json", exclude_none=True)
+        if c.wire.get(member) == config:
+            return  # the API is idempotent: the same setting again changes nothing
         c.wire[member] = config
         c.last_modified = now
         payload = {"operation": operation, "config": {member: config}}

@@ -222,3 +222,18 @@ def test_round_trip_across_a_year_of_dst(zone: str) -> None:
         closes = datetime.fromtimestamp(h.closes_at(opens), tz)
         assert (closes.date(), closes.hour, closes.minute) == (local.date(), 17, 0)
         t = h.closes_at(opens)
+
+
+@settings(max_examples=60, deadline=None)
+@given(windows, windows, st.sampled_from(ZONES), st.sampled_from(ZONES), instants)
+def test_all_of_opens_only_when_every_member_is_open(
+    a: CallingWindow, b: CallingWindow, za: str, zb: str, t: float
+) -> None:
+    ha, hb = CallingHours(_merged(a), za), CallingHours(_merged(b), zb)
+    both = AllOf([ha, hb])
+    assert both.is_open(t) == (ha.is_open(t) and hb.is_open(t))
+    opens = both.next_open(t)
+    if opens is not None:
+        assert opens >= t and ha.is_open(opens) and hb.is_open(opens)
+        closes = both.closes_at(opens)
+        assert closes > opens and closes == min(ha.closes_at(opens), hb.closes_at(opens))

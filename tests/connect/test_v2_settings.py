@@ -224,3 +224,12 @@ def test_schedule_end_completes_the_campaign_and_ends_its_buffer() -> None:
     assert [e.payload["reason"] for e in expired] == ["campaign_completed"]
     assert error(core, "StartCampaign", {"id": cid}).extra == {"state": "Completed"}
     assert core.next_schedule_end() is None
+
+
+def test_the_same_update_twice_changes_nothing_the_second_time() -> None:
+    core, sink = make_core()
+    cid = core.create_campaign(v2_create(), api="v2", now=T0)
+    for now in (T0 + 1, T0 + 2):
+        call(core, "UpdateCampaignSchedule", {"id": cid, "schedule": SCHEDULE}, now=now)
+    assert [e.type for e in sink.events if e.stream_id == cid].count("CAMPAIGN_UPDATED") == 1
+    assert core.campaign(cid).last_modified == T0 + 1
