@@ -29,6 +29,7 @@ REASON_EXPIRED = "expired"
 REASON_STOPPED = "campaign_stopped"
 AMD_NOT_APPLICABLE = "AMD_NOT_APPLICABLE"  # AMD on, but the contact never rang
 AMD_DISABLED = "AMD_DISABLED"
+REASON_COMPLETED = "campaign_completed"  # v2: the schedule ended
 
 
 def expire(request: DialRequest, time: float, reason: str) -> Event:

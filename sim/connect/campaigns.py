@@ -10,6 +10,15 @@ from sim.connect.errors import CAMPAIGNS_V1, CAMPAIGNS_V2, ServiceError
 from sim.connect.ids import iso8601
 from sim.connect.models_campaign import CreateCampaignRequest
 from sim.connect.models_campaign_v2 import CreateCampaignRequestV2
+from sim.connect.v2config import (
+    CampaignLimits,
+    CampaignSchedule,
+    CommunicationTime,
+    ConfigError,
+    campaign_schedule,
+    communication_limits,
+    communication_time,
+)
 from sim.domain import Event
 
 INITIALIZED = "Initialized"
@@ -26,6 +35,11 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "ResumeCampaign": (frozenset({PAUSED}), RUNNING),
     "StopCampaign": (frozenset({RUNNING, PAUSED}), STOPPED),
 }
+# States in which the v2 Update* operations are allowed ("Only campaigns in the
+# Initialized state are valid for this operation", API reference).
+UPDATABLE = frozenset({INITIALIZED})
+# States a schedule's end completes (v2): a campaign never started stays Initialized.
+COMPLETABLE = frozenset({RUNNING, PAUSED})
 # States in which dial requests are accepted into the buffer (a paused
 # campaign keeps its buffer and keeps filling it; it just is not dialed).
 ACCEPTING = frozenset({RUNNING, PAUSED})
@@ -48,6 +62,8 @@ class Campaign:
         "arn",
         "await_answer_machine_prompt",
         "bandwidth_allocation",
+        "communication_limits",
+        "communication_time",
         "connection_start_point",
         "connection_threshold_s",
         "contact_flow_id",
@@ -61,6 +77,8 @@ class Campaign:
         "preview_timeout_s",
         "queue_id",
         "ring_timeout_s",
+        "schedule",
+        "seq",
         "source_phone_number",
         "state",
         "version",
@@ -87,6 +105,11 @@ class Campaign:
         self.connection_threshold_s: float | None = None
         self.evaluation_window_s: float | None = None
         self.ring_timeout_s: float | None = None
+        # v2 planning settings (None: not given; v1 campaigns never have them).
+        self.communication_time: CommunicationTime | None = None
+        self.communication_limits: CampaignLimits | None = None
+        self.schedule: CampaignSchedule | None = None
+        self.seq = 0  # creation order within the core (ListCampaigns pages by it)
         self.created_at = now
         self.last_modified = now
         self.version = 0  # version of the last event on this campaign's stream
@@ -153,7 +176,28 @@ def from_v2(req: CreateCampaignRequestV2, c: Campaign) -> None:
     if amd is not None:
         c.amd_enabled = amd.enableAnswerMachineDetection
         c.await_answer_machine_prompt = bool(amd.awaitAnswerMachinePrompt)
+    _planning_v2(req, c)
     c.wire = req.model_dump(mode="json", exclude_none=True)
+
+
+def _planning_v2(req: CreateCampaignRequestV2, c: Campaign) -> None:
+    """The typed communicationTimeConfig, communicationLimitsOverride and schedule;
+    one ValidationException naming every problem."""
+    problems: list[str] = []
+    try:
+        if req.communicationTimeConfig is not None:
+            c.communication_time = communication_time(req.communicationTimeConfig)
+    except ConfigError as exc:
+        problems += exc.problems
+    try:
+        if req.schedule is not None:
+            c.schedule = campaign_schedule(req.schedule)
+    except ConfigError as exc:
+        problems += exc.problems
+    if req.communicationLimitsOverride is not None:
+        c.communication_limits = communication_limits(req.communicationLimitsOverride)
+    if problems:
+        raise ServiceError("ValidationException", "; ".join(problems), service=CAMPAIGNS_V2)
 
 
 def resource_errors(config: CoreConfig, c: Campaign) -> list[str]:
@@ -191,6 +235,12 @@ def transition(c: Campaign, operation: str, service: str, now: float) -> Event:
         )
     previous, c.state, c.last_modified = c.state, target, now
     return c.event("CAMPAIGN_STATE_CHANGED", now, {"state": target, "previous": previous})
+
+
+def complete(c: Campaign, now: float) -> Event:
+    """Move a Running or Paused campaign whose schedule ended to Completed."""
+    previous, c.state, c.last_modified = c.state, COMPLETED, now
+    return c.event("CAMPAIGN_STATE_CHANGED", now, {"state": COMPLETED, "previous": previous})
 
 
 def describe(c: Campaign) -> dict[str, Any]:

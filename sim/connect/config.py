@@ -32,6 +32,9 @@ class Quotas(BaseModel):
     campaign_control: Quota = Quota(rate=1, burst=2)
     get_campaign_state: Quota = Quota(rate=5, burst=10)
     describe_campaign: Quota = Quota(rate=25, burst=35)
+    # v2 Update* of planning settings, Put/GetInstanceCommunicationLimits and
+    # ListCampaigns: AWS publishes no figure; the simulator's choice.
+    campaign_settings: Quota = Quota(rate=5, burst=10)
 
 
 class Faults(BaseModel):

@@ -1,9 +1,10 @@
 """Outbound campaigns v2 wire models (connectcampaignsv2 2024-04-23).
 
 Only the telephony channel is simulated. The SMS, email and WhatsApp channel
-members, and the journey / schedule / communication-limit members, are
-accepted as opaque JSON objects and echoed back by DescribeCampaign; the
-oracle test lists them as deliberately unmodelled.
+members, ``source`` and ``entryLimitsConfig`` are accepted as opaque JSON
+objects and echoed back by DescribeCampaign; the oracle test lists them as
+deliberately unmodelled. ``schedule``, ``communicationTimeConfig`` and
+``communicationLimitsOverride`` are typed (sim/connect/models_v2_config.py).
 """
 
 from __future__ import annotations
@@ -28,6 +29,11 @@ from sim.connect.models_campaign import (
     TagMap,
     Timestamp,
     UnionModel,
+)
+from sim.connect.models_v2_config import (
+    CommunicationLimitsConfig,
+    CommunicationTimeConfig,
+    Schedule,
 )
 
 _WIRE = ConfigDict(extra="ignore")
@@ -183,10 +189,10 @@ class _CampaignBody(BaseModel):
     type: ExternalCampaignType | None = None
     source: Opaque | None = None
     connectCampaignFlowArn: Arn | None = None
-    schedule: Opaque | None = None
+    schedule: Schedule | None = None
     entryLimitsConfig: Opaque | None = None
-    communicationTimeConfig: Opaque | None = None
-    communicationLimitsOverride: Opaque | None = None
+    communicationTimeConfig: CommunicationTimeConfig | None = None
+    communicationLimitsOverride: CommunicationLimitsConfig | None = None
     tags: TagMap | None = None
 
 

@@ -15,13 +15,15 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from sim.connect.buffer import REASON_STOPPED, Buffers, CampaignBuffer
+from sim.connect.buffer import REASON_COMPLETED, REASON_STOPPED, Buffers, CampaignBuffer
 from sim.connect.campaigns import (
     ACCEPTING,
+    COMPLETABLE,
     STOPPED,
     TRANSITIONS,
     Campaign,
     campaign_arn,
+    complete,
     describe,
     from_v1,
     from_v2,
@@ -57,6 +59,8 @@ from sim.connect.models_campaign_v2 import (
     PUT_OUTBOUND_REQUEST_BATCH,
 )
 from sim.connect.throttle import TokenBucket
+from sim.connect.v2config import Limit
+from sim.connect.v2ops import SettingsOps
 from sim.domain import DialRequest, EventSink, WaitingContact
 
 _API = {CAMPAIGNS_V1: "v1", CAMPAIGNS_V2: "v2"}
@@ -135,6 +139,10 @@ class OutboundCore:
             self._put_requests,
             "put_outbound_request_batch",
         )
+        self._settings = SettingsOps(self)
+        for op, handler in self._settings.handlers().items():
+            self._ops[(CAMPAIGNS_V2, op)] = (handler, "campaign_settings")
+        self._next_seq = 1
 
     # -- the wire entry point ----------------------------------------------------
 
@@ -181,6 +189,18 @@ class OutboundCore:
             raise validation_error(service, "(request): must be a JSON object")
         context = JSON_CONTEXT if json else None
         return handler(service, operation, request, context, now)
+
+    @staticmethod
+    def validate(
+        adapter: TypeAdapter[Any], service: str, request: Mapping[str, Any], context: Context
+    ) -> Any:
+        """The validated request; ValidationException naming every violation (for the
+        handlers of sim.connect.v2ops)."""
+        return _validate(adapter, service, request, context)
+
+    def lookup_v2(self, campaign_id: str) -> Campaign:
+        """A v2 campaign; ResourceNotFoundException if unknown or of v1."""
+        return self._lookup(CAMPAIGNS_V2, campaign_id)
 
     def _fault(self, service: str) -> None:
         if self._request_fault and self.rng.random() < self._request_fault:
@@ -355,6 +375,7 @@ class OutboundCore:
             raise validation_error(service, "; ".join(errors))
         c.id = campaign_id if campaign_id is not None else new_uuid(self.rng)
         c.arn = campaign_arn(self.config, c.id)
+        c.seq, self._next_seq = self._next_seq, self._next_seq + 1
         payload = {"name": c.name, "mode": c.mode, "queue_id": c.queue_id, "api": api}
         self.sink.append([c.event("CAMPAIGN_CREATED", now, payload)])
         self._campaigns[c.id] = c
@@ -392,6 +413,35 @@ class OutboundCore:
     def stop_campaign(self, campaign_id: str, now: float) -> None:
         """StopCampaign without throttling; the buffer ends EXPIRED (campaign_stopped)."""
         self._transition(self.campaign(campaign_id), "StopCampaign", now)
+
+    @property
+    def instance_limits(self) -> tuple[Limit, ...]:
+        """The instance's communication limits (PutInstanceCommunicationLimits); () if none."""
+        return self._settings.instance_limits
+
+    def next_schedule_end(self) -> float | None:
+        """Earliest schedule end among Running / Paused v2 campaigns, if any."""
+        ends = [
+            c.schedule.end
+            for c in self._campaigns.values()
+            if c.schedule is not None and c.state in COMPLETABLE
+        ]
+        return min(ends, default=None)
+
+    def complete_due(self, now: float) -> list[str]:
+        """Complete every Running / Paused campaign whose schedule ended by ``now``
+        (CAMPAIGN_STATE_CHANGED to Completed; its buffer ends EXPIRED with reason
+        ``campaign_completed``). The ids completed, in creation order."""
+        done = []
+        for c in self._campaigns.values():
+            if c.schedule is not None and c.state in COMPLETABLE and c.schedule.end <= now:
+                events = [
+                    complete(c, now),
+                    *self._buffers.by_campaign[c.id].drain(now, REASON_COMPLETED),
+                ]
+                self.sink.append(events)
+                done.append(c.id)
+        return done
 
     def _buffer(self, campaign_id: str) -> CampaignBuffer:
         buf = self._buffers.by_campaign.get(campaign_id)

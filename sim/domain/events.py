@@ -99,6 +99,7 @@ class EventType(StrEnum):
     # -- campaign stream (stream_id = campaign id) ---------------------------
     CAMPAIGN_CREATED = "CAMPAIGN_CREATED"
     CAMPAIGN_STATE_CHANGED = "CAMPAIGN_STATE_CHANGED"
+    CAMPAIGN_UPDATED = "CAMPAIGN_UPDATED"  # v2 Update* of a planning setting
     # -- dialer stream (stream_id = "dialer:" + campaign id) -----------------
     BATCH_PUT_CONTACT_CALLED = "BATCH_PUT_CONTACT_CALLED"
 
@@ -256,6 +257,13 @@ class CampaignStateChanged(TypedDict):
     previous: str
 
 
+class CampaignUpdated(TypedDict):
+    """A v2 Update* changed a planning setting of the campaign."""
+
+    operation: str  # the Update* operation
+    config: dict[str, Any]  # the new setting, as on the wire
+
+
 # dialer
 
 
@@ -289,6 +297,7 @@ PAYLOADS: dict[EventType, type] = {
     EventType.LOGOUT: Logout,
     EventType.CAMPAIGN_CREATED: CampaignCreated,
     EventType.CAMPAIGN_STATE_CHANGED: CampaignStateChanged,
+    EventType.CAMPAIGN_UPDATED: CampaignUpdated,
     EventType.BATCH_PUT_CONTACT_CALLED: BatchPutContactCalled,
 }
 """The payload type of every event type."""
@@ -310,7 +319,11 @@ _STREAMS: dict[StreamKind, tuple[EventType, ...]] = {
     ),
     StreamKind.DIAL_REQUEST: tuple(t for t in EventType if t.startswith("DIAL_REQUEST_")),
     StreamKind.AGENT: (EventType.LOGIN, EventType.STATE_CHANGE, EventType.LOGOUT),
-    StreamKind.CAMPAIGN: (EventType.CAMPAIGN_CREATED, EventType.CAMPAIGN_STATE_CHANGED),
+    StreamKind.CAMPAIGN: (
+        EventType.CAMPAIGN_CREATED,
+        EventType.CAMPAIGN_STATE_CHANGED,
+        EventType.CAMPAIGN_UPDATED,
+    ),
     StreamKind.DIALER: (EventType.BATCH_PUT_CONTACT_CALLED,),
 }
 STREAM_KIND: dict[str, StreamKind] = {t.value: k for k, ts in _STREAMS.items() for t in ts}

@@ -58,6 +58,24 @@ _CAMPAIGN_OPS: tuple[tuple[str, str, str], ...] = (
     ("GetCampaignState", "GET", "/campaigns/{id}/state"),
 )
 
+# The v2 operations that shape a dialing day (sim/connect/v2ops.py).
+_V2_SETTINGS_OPS: tuple[tuple[str, str, str], ...] = (
+    ("UpdateCampaignCommunicationTime", "POST", "/v2/campaigns/{id}/communication-time"),
+    ("UpdateCampaignCommunicationLimits", "POST", "/v2/campaigns/{id}/communication-limits"),
+    ("UpdateCampaignSchedule", "POST", "/v2/campaigns/{id}/schedule"),
+    (
+        "PutInstanceCommunicationLimits",
+        "PUT",
+        "/v2/connect-instance/{connectInstanceId}/communication-limits",
+    ),
+    (
+        "GetInstanceCommunicationLimits",
+        "GET",
+        "/v2/connect-instance/{connectInstanceId}/communication-limits",
+    ),
+    ("ListCampaigns", "POST", "/v2/campaigns-summary"),
+)
+
 OPERATIONS: tuple[Operation, ...] = (
     Operation(CONNECT, "BatchPutContact", "PUT", "/contact/batch/{InstanceId}"),
     Operation(CONNECT, "DescribeContact", "GET", "/contacts/{InstanceId}/{ContactId}"),
@@ -68,6 +86,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         CAMPAIGNS_V2, "PutOutboundRequestBatch", "PUT", "/v2/campaigns/{id}/outbound-requests"
     ),
+    *(Operation(CAMPAIGNS_V2, name, method, uri) for name, method, uri in _V2_SETTINGS_OPS),
 )
 
 # Simulator extensions: not AWS operations, so not in OPERATIONS (nor checked
@@ -82,6 +101,7 @@ LABELS: dict[tuple[str, str], Label] = {
     (CONNECT, "id"): Label(1, 256),  # the dial request id of the extension
     (CAMPAIGNS_V1, "id"): Label(0, 256, r"[\S]*"),
     (CAMPAIGNS_V2, "id"): Label(1, 256, r"[-:/a-zA-Z0-9]+"),
+    (CAMPAIGNS_V2, "connectInstanceId"): Label(1, 256, r"[-_.a-zA-Z0-9]+"),
 }
 
 _LABEL = re.compile(r"\{(\w+)\}")

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from sim.connect import models_campaign as v1
 from sim.connect import models_campaign_v2 as v2
 from sim.connect import models_contact as mc
+from sim.connect import models_v2_ops as v2o
 
 OPERATIONS: dict[str, dict[str, tuple[type[BaseModel], type[BaseModel] | None]]] = {
     "connect": {"BatchPutContact": (mc.BatchPutContactRequest, mc.BatchPutContactResponse)},
@@ -48,6 +49,15 @@ OPERATIONS: dict[str, dict[str, tuple[type[BaseModel], type[BaseModel] | None]]]
             v2.PutOutboundRequestBatchRequest,
             v2.PutOutboundRequestBatchResponse,
         ),
+        "UpdateCampaignCommunicationTime": (v2o.UpdateCampaignCommunicationTimeRequest, None),
+        "UpdateCampaignCommunicationLimits": (v2o.UpdateCampaignCommunicationLimitsRequest, None),
+        "UpdateCampaignSchedule": (v2o.UpdateCampaignScheduleRequest, None),
+        "PutInstanceCommunicationLimits": (v2o.PutInstanceCommunicationLimitsRequest, None),
+        "GetInstanceCommunicationLimits": (
+            v2o.GetInstanceCommunicationLimitsRequest,
+            v2o.GetInstanceCommunicationLimitsResponse,
+        ),
+        "ListCampaigns": (v2o.ListCampaignsRequest, v2o.ListCampaignsResponse),
     },
 }
 
@@ -57,14 +67,9 @@ SKIPPED: dict[tuple[str, str], str] = {
     **{
         ("connectcampaignsv2", f"{shape}.{member}"): _OPAQUE
         for shape in ("CreateCampaignRequest", "Campaign")
-        for member in (
-            "source",
-            "schedule",
-            "entryLimitsConfig",
-            "communicationTimeConfig",
-            "communicationLimitsOverride",
-        )
+        for member in ("source", "entryLimitsConfig")
     },
+    ("connectcampaignsv2", "CampaignSummary.entryLimitsConfig"): _OPAQUE,
     **{
         ("connectcampaignsv2", f"{shape}.{member}"): _OPAQUE + " (only telephony is simulated)"
         for shape in ("ChannelSubtypeConfig", "ChannelSubtypeParameters")

@@ -127,7 +127,12 @@ def test_junk_never_a_server_error(http: httpx.Client, body: dict[str, object]) 
 
     principal = {"Authorization": SIGNED["Authorization"].replace("AKIDUSER", "AKIDCAMPAIGNS")}
     for op in OPERATIONS:
-        path = op.uri.format(id="x" * 300, InstanceId="default-instance", ContactId="é")
+        path = op.uri.format(
+            id="x" * 300,
+            InstanceId="default-instance",
+            ContactId="é",
+            connectInstanceId="default-instance",
+        )
         response = http.request(op.method, path, json=body, headers=principal)
         assert response.status_code < 500, (op.name, response.text)
         if response.status_code >= 400:

@@ -1,0 +1,137 @@
+"""boto3 against `sim serve`: a v2 campaign's calling hours, limits, schedule, and ListCampaigns."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from .conftest import INSTANCE, V2, ClientFactory
+from .test_api import v2_create
+
+TIME: dict[str, Any] = {
+    "localTimeZoneConfig": {
+        "defaultTimeZone": "America/New_York",
+        "localTimeZoneDetection": ["ZIP_CODE", "AREA_CODE"],
+    },
+    "telephony": {
+        "openHours": {
+            "dailyHours": {
+                day: [{"startTime": "T09:00", "endTime": "T21:00"}]
+                for day in ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY")
+            }
+        },
+        "restrictedPeriods": {
+            "restrictedPeriodList": [
+                {"name": "Christmas", "startDate": "2026-12-25", "endDate": "2026-12-26"}
+            ]
+        },
+    },
+}
+LIMITS: dict[str, Any] = {
+    "allChannelSubtypes": {
+        "communicationLimitsList": [
+            {"maxCountPerRecipient": 3, "frequency": 1, "unit": "DAY"},
+            {"maxCountPerRecipient": 6, "frequency": 7, "unit": "DAY"},
+        ]
+    },
+    "instanceLimitsHandling": "OPT_IN",
+}
+
+
+def schedule(days: int = 1) -> dict[str, datetime]:
+    start = datetime(2027, 1, 4, 14, 0, tzinfo=UTC)
+    return {"startTime": start, "endTime": start + timedelta(days=days)}
+
+
+def test_create_with_calling_hours_then_update_them(client: ClientFactory) -> None:
+    v2 = client("connectcampaignsv2")
+    cid = v2.create_campaign(**v2_create(), communicationTimeConfig=TIME, schedule=schedule())["id"]
+    described = v2.describe_campaign(id=cid)["campaign"]
+    assert described["communicationTimeConfig"] == TIME
+    assert described["schedule"]["endTime"] == schedule()["endTime"]
+    weekend = {
+        **TIME,
+        "telephony": {
+            "openHours": {
+                "dailyHours": {"SATURDAY": [{"startTime": "T10:00", "endTime": "T18:00"}]}
+            }
+        },
+    }
+    v2.update_campaign_communication_time(id=cid, communicationTimeConfig=weekend)
+    v2.update_campaign_communication_limits(id=cid, communicationLimitsOverride=LIMITS)
+    v2.update_campaign_schedule(id=cid, schedule=schedule(days=3))
+    described = v2.describe_campaign(id=cid)["campaign"]
+    assert described["communicationTimeConfig"] == weekend
+    assert described["communicationLimitsOverride"] == LIMITS
+    assert described["schedule"]["endTime"] == schedule(3)["endTime"]
+    v2.start_campaign(id=cid)
+    with pytest.raises(v2.exceptions.InvalidCampaignStateException) as info:
+        v2.update_campaign_schedule(id=cid, schedule=schedule())
+    assert info.value.response["state"] == "Running"
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+
+
+def test_bad_configurations_get_the_models_validation_errors(client: ClientFactory) -> None:
+    v2 = client("connectcampaignsv2")
+    cid = v2.create_campaign(**v2_create())["id"]
+    bad_zone = {**TIME, "localTimeZoneConfig": {"defaultTimeZone": "Atlantis/Capital"}}
+    with pytest.raises(v2.exceptions.ValidationException) as info:
+        v2.update_campaign_communication_time(id=cid, communicationTimeConfig=bad_zone)
+    assert "Atlantis/Capital" in info.value.response["message"]
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    reversed_schedule = {"startTime": schedule()["endTime"], "endTime": schedule()["startTime"]}
+    with pytest.raises(v2.exceptions.ValidationException):
+        v2.update_campaign_schedule(id=cid, schedule=reversed_schedule)
+    too_many = {
+        "allChannelSubtypes": {
+            "communicationLimitsList": [{"maxCountPerRecipient": 1, "frequency": 1, "unit": "DAY"}]
+            * 3
+        }
+    }
+    with pytest.raises(v2.exceptions.ValidationException) as info:
+        v2.update_campaign_communication_limits(id=cid, communicationLimitsOverride=too_many)
+    assert "communicationLimitsList" in info.value.response["message"]
+    with pytest.raises(v2.exceptions.ResourceNotFoundException):
+        v2.update_campaign_schedule(id="no-such-campaign", schedule=schedule())
+
+
+def test_instance_communication_limits(client: ClientFactory) -> None:
+    v2 = client("connectcampaignsv2")
+    config = {
+        "allChannelSubtypes": {
+            "communicationLimitsList": [{"maxCountPerRecipient": 10, "frequency": 7, "unit": "DAY"}]
+        }
+    }
+    v2.put_instance_communication_limits(
+        connectInstanceId=INSTANCE, communicationLimitsConfig=config
+    )
+    got = v2.get_instance_communication_limits(connectInstanceId=INSTANCE)
+    assert got["communicationLimitsConfig"] == config
+    with pytest.raises(v2.exceptions.ResourceNotFoundException):
+        v2.get_instance_communication_limits(connectInstanceId="other-instance")
+
+
+def test_list_campaigns_with_pagination(client: ClientFactory) -> None:
+    v2 = client("connectcampaignsv2")
+    made = [v2.create_campaign(**v2_create())["id"] for _ in range(3)]
+    ids: list[str] = []
+    kwargs: dict[str, Any] = {"maxResults": 2}
+    while True:
+        page = v2.list_campaigns(**kwargs)
+        assert len(page["campaignSummaryList"]) <= 2
+        ids += [s["id"] for s in page["campaignSummaryList"]]
+        if "nextToken" not in page:
+            break
+        kwargs["nextToken"] = page["nextToken"]
+    assert V2 in ids and set(made) <= set(ids) and len(ids) == len(set(ids))
+    paginated = v2.get_paginator("list_campaigns").paginate(
+        filters={"instanceIdFilter": {"value": INSTANCE, "operator": "Eq"}},
+        PaginationConfig={"PageSize": 1},
+    )
+    assert [s["id"] for p in paginated for s in p["campaignSummaryList"]] == ids
+    summary = next(s for s in v2.list_campaigns()["campaignSummaryList"] if s["id"] == made[0])
+    assert summary["channelSubtypes"] == ["TELEPHONY"] and "lastModifiedTime" in summary
+    with pytest.raises(v2.exceptions.ValidationException):
+        v2.list_campaigns(nextToken="not-a-token")
