@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import Annotated, Protocol, TypeVar
 
 from pydantic import Field, Strict
 
@@ -13,8 +13,19 @@ from sim.scenario.distributions import Distribution, Fixed
 from sim.scenario.limits import MAX_AGENTS
 from sim.scenario.units import DAY, PositiveDuration, TimeOfDay, in_daily_window
 
-if TYPE_CHECKING:
-    from sim.scenario.model import Scenario
+
+class Span(Protocol):
+    """The simulated span of a run (a Scenario is one): its start and end."""
+
+    @property
+    def start(self) -> datetime: ...
+
+    @property
+    def start_ts(self) -> float: ...
+
+    @property
+    def end_ts(self) -> float: ...
+
 
 V = TypeVar("V")
 
@@ -74,7 +85,7 @@ def seconds_after_midnight(moment: datetime) -> float:
 
 
 def daily_changes(
-    scenario: Scenario, boundaries: Iterable[float], value_at: Callable[[float], V]
+    scenario: Span, boundaries: Iterable[float], value_at: Callable[[float], V]
 ) -> list[tuple[float, V]]:
     """When a daily-repeating value changes over the horizon, as (POSIX time, value).
 
@@ -101,7 +112,7 @@ def daily_changes(
     return changes
 
 
-def staffing_changes(scenario: Scenario, group: AgentGroup) -> list[tuple[float, int]]:
+def staffing_changes(scenario: Span, group: AgentGroup) -> list[tuple[float, int]]:
     """Absolute times (POSIX) at which ``group``'s scheduled headcount changes.
 
     Each entry is (time, new headcount); the first is (start_ts, headcount at

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal, Protocol
 
 from pydantic import Field, Strict, model_validator
 
@@ -18,11 +18,19 @@ from sim.scenario.base import (
 from sim.scenario.distributions import Distribution, Uniform
 from sim.scenario.limits import MAX_ATTEMPTS, MAX_CAMPAIGN_NAME
 from sim.scenario.sources import Source
-from sim.scenario.telephony import Outcomes
+from sim.scenario.telephony import Instance, Outcomes
 from sim.scenario.units import HOUR, Duration, PositiveDuration, at_least, within
 
-if TYPE_CHECKING:
-    from sim.scenario.model import Scenario
+
+class _Context(Protocol):
+    """What a campaign's defaults come from (the Scenario)."""
+
+    @property
+    def outcomes(self) -> Outcomes: ...
+
+    @property
+    def instance(self) -> Instance: ...
+
 
 Mode = Literal["progressive", "predictive", "agentless", "preview"]
 ApiVersion = Literal["v1", "v2"]
@@ -151,11 +159,11 @@ class Campaign(Frozen):
     def needs_agents(self) -> bool:
         return self.mode in AGENT_MODES
 
-    def effective_outcomes(self, scenario: Scenario) -> Outcomes:
+    def effective_outcomes(self, scenario: _Context) -> Outcomes:
         """This campaign's outcome model: its own, else the scenario's."""
         return self.outcomes if self.outcomes is not None else scenario.outcomes
 
-    def caller_id(self, scenario: Scenario) -> str:
+    def caller_id(self, scenario: _Context) -> str:
         """The number calls are placed from."""
         return self.source_phone_number or scenario.instance.phone_numbers[0]
 

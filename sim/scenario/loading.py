@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from sim.scenario.errors import ScenarioError, pydantic_errors
 from sim.scenario.model import Scenario
-from sim.scenario.validation import Parts, cross_field_errors, salvage
+from sim.scenario.validation import cross_field_errors, salvage
 from sim.scenario.yamlfile import line_index, read_document
 
 _PARENT = re.compile(r"(\.[^.\[\]]*|\[\d+\])$")  # last step of a location
@@ -83,10 +83,10 @@ def parse_scenario(data: Any, base_dir: Path | None = None) -> Scenario:
     scenario: Scenario | None = None
     try:
         scenario = Scenario.model_validate(raw, context=context)
-        parts = Parts.of(scenario)
+        parts = scenario.parts()
     except ValidationError as exc:
         errors += pydantic_errors(exc, raw, Scenario)
-        parts = salvage(raw, context)
+        parts = salvage(raw, context, Scenario.defaults())
     errors += cross_field_errors(parts)
     if errors or scenario is None:
         raise ScenarioError(errors or ["(top level): invalid scenario"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from pydantic import Field, Strict, ValidationInfo, model_validator
+from pydantic_core import PydanticUndefined
 
 from sim.scenario.agents import AgentGroup
 from sim.scenario.base import ApiRate, Frozen, Probability
@@ -19,6 +20,7 @@ from sim.scenario.limits import (
 )
 from sim.scenario.telephony import CallDurations, Instance, Outcomes
 from sim.scenario.units import DAY, Instant, PositiveDuration
+from sim.scenario.validation import Parts, cross_field_errors
 
 
 class Quota(Frozen):
@@ -112,15 +114,34 @@ class Scenario(Frozen):
 
     @model_validator(mode="after")
     def _cross_checks(self, info: ValidationInfo) -> Scenario:
-        from sim.scenario.validation import Parts, cross_field_errors
-
         context: dict[str, Any] = info.context or {}
         if not context.get("defer_cross_checks"):
-            errors = cross_field_errors(Parts.of(self))
+            errors = cross_field_errors(self.parts())
             if errors:
                 raise ValueError("; ".join(errors))
         self._fill_source_numbers()
         return self
+
+    def parts(self) -> Parts:
+        """The scenario's parts, for the cross-field checks."""
+        return Parts(
+            self.instance,
+            list(enumerate(self.agent_groups)),
+            list(enumerate(self.campaigns)),
+            self.start,
+            self.horizon,
+            self.interval,
+        )
+
+    @classmethod
+    def defaults(cls) -> dict[str, Any]:
+        """The defaults of the top-level keys that have one."""
+        out = {}
+        for key, field in cls.model_fields.items():
+            default = field.get_default(call_default_factory=True)
+            if default is not PydanticUndefined:
+                out[key] = default
+        return out
 
     def _fill_source_numbers(self) -> None:
         default = self.instance.phone_numbers[0]

@@ -11,11 +11,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, Strict, ValidationInfo, field_validator, model_validator
 
 from sim.scenario import csvlist
+from sim.scenario.agents import Span, daily_changes
 from sim.scenario.base import BatchSize, Frozen, RatePerHour
 from sim.scenario.limits import (
     MAX_CSV_FIELD,
@@ -32,9 +33,6 @@ from sim.scenario.units import (
     format_time_of_day,
     in_daily_window,
 )
-
-if TYPE_CHECKING:
-    from sim.scenario.model import Scenario
 
 
 def _attribute_key(name: str) -> str:
@@ -147,10 +145,8 @@ class PiecewiseSource(Frozen):
                 return window.rate_per_hour
         return 0.0
 
-    def rate_changes(self, scenario: Scenario) -> list[tuple[float, float]]:
+    def rate_changes(self, scenario: Span) -> list[tuple[float, float]]:
         """(POSIX time, batches per hour) at each rate change over the horizon."""
-        from sim.scenario.agents import daily_changes
-
         bounds = {t for w in self.rates for t in (w.start, w.end)}
         return daily_changes(scenario, bounds, self.rate_at)
 

@@ -15,13 +15,11 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
-from pydantic_core import PydanticUndefined
 
 from sim.scenario.agents import AgentGroup
 from sim.scenario.campaigns import CAMPAIGN_ID_PATTERNS, Campaign
 from sim.scenario.csvlist import check_csv
 from sim.scenario.limits import LATEST_END, MAX_AGENTS, MAX_INTERVALS
-from sim.scenario.model import Scenario
 from sim.scenario.sources import CsvSource
 from sim.scenario.telephony import Instance
 from sim.scenario.units import Instant, PositiveDuration, format_duration, format_time_of_day
@@ -58,17 +56,6 @@ class Parts:
     horizon: float | None = None
     interval: float | None = None
 
-    @classmethod
-    def of(cls, scenario: Scenario) -> Parts:
-        return cls(
-            scenario.instance,
-            list(enumerate(scenario.agent_groups)),
-            list(enumerate(scenario.campaigns)),
-            scenario.start,
-            scenario.horizon,
-            scenario.interval,
-        )
-
 
 def _try(model: type[M], raw: Any, context: Mapping[str, Any]) -> M | None:
     try:
@@ -84,29 +71,33 @@ def _try_list(model: type[M], raw: Any, context: Mapping[str, Any]) -> list[tupl
     return [(i, part) for i, part in parsed if part is not None]
 
 
-def _try_value(adapter: TypeAdapter[Any], data: Mapping[str, Any], key: str) -> Any:
+def _try_value(
+    adapter: TypeAdapter[Any], data: Mapping[str, Any], key: str, defaults: Mapping[str, Any]
+) -> Any:
     if key not in data:
-        default = Scenario.model_fields[key].get_default(call_default_factory=True)
-        return None if default is PydanticUndefined else default
+        return defaults.get(key)
     try:
         return adapter.validate_python(data[key])
     except ValidationError:
         return None  # already reported by the full validation
 
 
-def salvage(data: Mapping[str, Any], context: Mapping[str, Any]) -> Parts:
-    """The parts of raw scenario data that validate on their own."""
+def salvage(
+    data: Mapping[str, Any], context: Mapping[str, Any], defaults: Mapping[str, Any]
+) -> Parts:
+    """The parts of raw scenario data that validate on their own; ``defaults`` are
+    the Scenario's for the keys left out (none for required keys)."""
     if "instance" in data:
         instance = _try(Instance, data["instance"], context)
     else:
-        instance = Scenario.model_fields["instance"].get_default(call_default_factory=True)
+        instance = defaults.get("instance")
     return Parts(
         instance,
         _try_list(AgentGroup, data.get("agent_groups"), context),
         _try_list(Campaign, data.get("campaigns"), context),
-        _try_value(_INSTANT, data, "start"),
-        _try_value(_POSITIVE, data, "horizon"),
-        _try_value(_POSITIVE, data, "interval"),
+        _try_value(_INSTANT, data, "start", defaults),
+        _try_value(_POSITIVE, data, "horizon", defaults),
+        _try_value(_POSITIVE, data, "interval", defaults),
     )
 
 
