@@ -81,6 +81,7 @@ PUBLIC: dict[str, list[str]] = {
         "staffing_changes",
     ],
     "sim.store": [
+        "DuplicateRun",
         "EventWriter",
         "ProjectionRows",
         "Projector",

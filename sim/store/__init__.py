@@ -5,10 +5,11 @@ Imports only ``sim.domain`` (never the engine or the core).
 
 from sim.store.projector import ProjectionRows, Projector
 from sim.store.replay import ReplayResult, replay
-from sim.store.store import RunInfo, Store, StoreError, mark_interrupted
+from sim.store.store import DuplicateRun, RunInfo, Store, StoreError, mark_interrupted
 from sim.store.writer import EventWriter
 
 __all__ = [
+    "DuplicateRun",
     "EventWriter",
     "ProjectionRows",
     "Projector",

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from sqlalchemy import Engine, create_engine, event, func, select, update
 from sqlalchemy.engine import RowMapping, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from sim.domain import Event
@@ -32,6 +32,15 @@ RUN_STATUSES = ("running", "completed", "failed")
 
 class StoreError(Exception):
     """A store request that cannot be met; the message says why and what exists."""
+
+
+class DuplicateRun(StoreError):
+    """A run cannot be completed: its sweep task already has a completed run
+    (``sim.store.tasks``: exactly one completed run per sweep, point, replication)."""
+
+    def __init__(self, run_id: int) -> None:
+        super().__init__(f"run {run_id}: its sweep task already has a completed run")
+        self.run_id = run_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +101,11 @@ def _resolve(url: str | Path) -> tuple[str, str]:
             return "sqlite://", ":memory:"
         return f"sqlite:///{Path(text).expanduser()}", text
     parsed = make_url(text)
+    if parsed.get_backend_name() == "postgresql" or parsed.drivername == "postgres":
+        from sim.store.postgres import normalise_url
+
+        parsed = normalise_url(parsed)
+        text = parsed.render_as_string(hide_password=False)
     if parsed.drivername.startswith("sqlite"):
         return text, parsed.database or ":memory:"
     return text, parsed.render_as_string(hide_password=True)
@@ -121,7 +135,12 @@ class Store:
         self.engine: Engine = create_engine(self.url, **kwargs)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        metadata.create_all(self.engine)
+        if self.engine.dialect.name == "postgresql":
+            from sim.store.postgres import create_schema
+
+            create_schema(self.engine)
+        else:
+            metadata.create_all(self.engine)
 
     def __repr__(self) -> str:
         return f"Store({self.name!r})"
@@ -181,7 +200,11 @@ class Store:
         runtime_s: float,
         events: int,
     ) -> None:
-        """Close the run record: final status ('completed' or 'failed'), counts, times."""
+        """Close the run record: final status ('completed' or 'failed'), counts, times.
+
+        Raises ``DuplicateRun`` (and leaves the run as it was) when the run belongs
+        to a sweep task that another run has already completed.
+        """
         if status not in ("completed", "failed"):
             raise StoreError(f"finish_run status must be 'completed' or 'failed', got {status!r}")
         self.run(run_id)  # a clear error for a missing run
@@ -193,8 +216,11 @@ class Store:
             "events": events,
             "ended_at": _now_iso(),
         }
-        with self.engine.begin() as conn:
-            conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
+        except IntegrityError as error:  # uq_runs_completed_task
+            raise DuplicateRun(run_id) from error
 
     def set_interval(self, run_id: int, interval_s: float) -> None:
         """Record the reporting interval the run's ``interval_kpis`` use (for replay)."""
