@@ -178,8 +178,8 @@ def export_run(store: Store, run_id: int, page: int = 20000) -> ShippedRun:
 
 def _stored_batches(store: Store, run_id: int, page: int) -> Iterator[RowBatch]:
     """The run's rows as batches of at most ``page`` rows, the log first, in log order."""
-    cols = (events.c.stream_id, events.c.version, events.c.type, events.c.time, events.c.payload)
-    for rows in _pages(store, events, run_id, cols, events.c.position, page):
+    log_cols = tuple(events.c[n] for n in ("stream_id", "version", "type", "time", "payload"))
+    for rows in _pages(store, events, run_id, log_cols, events.c.position, page):
         ids, versions, types, times, payloads = zip(*rows, strict=True)
         yield RowBatch(len(rows), [(ids, versions, types, times, payloads)])
     for table in (contacts, agent_intervals, interval_kpis):

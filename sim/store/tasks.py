@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, ColumnElement, delete, select
+from sqlalchemy import ColumnElement, Connection, delete, select
 
 from sim.store.schema import agent_intervals, contacts, events, interval_kpis, runs
 from sim.store.store import Store

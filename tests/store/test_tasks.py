@@ -122,7 +122,7 @@ def _shipped_run(key: TaskKey | None = None) -> Any:
 def test_a_shipped_run_lands_as_if_written_here(store: Store) -> None:
     reference = write_run(store, sample_run().events, chunk_size=4)
     shipped = _shipped_run(KEY)
-    assert 0 < shipped.size and len(shipped.batches) > 1
+    assert shipped.size > 0 and len(shipped.batches) > 1
     got = receive_run(store, shipped)
     assert _log(store, got) == _log(store, reference)
     assert replay(store, got).equal
