@@ -81,3 +81,16 @@ def postgres_url() -> Iterator[str]:
     """The URL of a fresh PostgreSQL database for this test (see fresh_postgres_database)."""
     with fresh_postgres_database() as url:
         yield url
+
+
+# --------------------------------------------------------------------------- Dask
+
+
+@pytest.fixture(scope="session")
+def dask_cluster() -> Iterator[object]:
+    """One local Dask cluster of 2 worker processes for the session (starting one
+    costs seconds); tests that kill workers start their own."""
+    from sim.analysis.fanout import open_cluster
+
+    with open_cluster(2) as cluster:
+        yield cluster
