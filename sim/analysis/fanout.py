@@ -66,7 +66,7 @@ ENV_SCHEDULER = "SIM_DASK_SCHEDULER"
 ProgressFn = Callable[[int, int], None]
 """Called as ``progress(done, total)`` after each task finishes."""
 
-_CONNECT_TIMEOUT_S = 20
+_CONNECT_TIMEOUT_S = 10
 
 
 @dataclass(frozen=True)
