@@ -96,11 +96,6 @@ class Cluster:
     address: str
     dashboard: str | None
 
-    @property
-    def workers(self) -> int:
-        """Workers connected now."""
-        return len(self.client.scheduler_info(n_workers=-1)["workers"])
-
 
 def default_workers() -> int:
     """This machine's cores (affinity and cgroup limits respected)."""
