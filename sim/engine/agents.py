@@ -12,9 +12,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from sim.domain import AgentState, EventType
+from sim.domain.events import Login, Logout, StateChange
 
 if TYPE_CHECKING:
     from sim.engine.clock import Clock, Emitter
+    from sim.engine.lines import Share
 
 OFFLINE = AgentState.OFFLINE.value
 AVAILABLE = AgentState.AVAILABLE.value
@@ -25,7 +27,7 @@ ON_BREAK = AgentState.ON_BREAK.value
 
 
 class Agent:
-    """One agent. ``owner`` is the campaign whose contact holds the agent."""
+    """One agent. ``owner`` is the share of the campaign whose contact holds it."""
 
     __slots__ = (
         "available_since",
@@ -49,7 +51,7 @@ class Agent:
         self.version = 0
         self.logged_in = False
         self.leaving = False  # scheduled logout waits for the current contact
-        self.owner: str | None = None
+        self.owner: Share | None = None
         self.in_pool = False
         self.available_since = 0.0
         self.break_due = 0.0  # a break to take when the current contact ends
@@ -116,6 +118,7 @@ class AgentRoster:
         return pool
 
     def set_state(self, agent: Agent, state: str, contact_id: str | None = None) -> None:
+        """Move ``agent`` to ``state``, emitting its STATE_CHANGE event."""
         previous = agent.state
         agent.state = state
         if previous in (ON_CONTACT, ACW) or state in (ON_CONTACT, ACW):
@@ -130,22 +133,26 @@ class AgentRoster:
                 pool.wrapping += 1
                 for callback in pool.on_wrap:
                     callback()
-        agent.version += 1
-        self.emitter.emit(
-            agent.id,
-            agent.version,
-            EventType.STATE_CHANGE,
-            self.clock.env.now,
-            {"state": state, "previous": previous, "contact_id": contact_id},
-        )
+        payload: StateChange = {"state": state, "previous": previous, "contact_id": contact_id}
+        self.emitter.emit_next(agent, agent.id, EventType.STATE_CHANGE, self.clock.now, payload)
 
-    def reserve(self, agent: Agent, campaign_id: str, contact_id: str | None = None) -> None:
-        agent.owner = campaign_id
+    def reserve(self, agent: Agent, share: Share, contact_id: str | None = None) -> None:
+        """Hold ``agent`` for one of ``share``'s dials before it rings (RESERVED)."""
+        self.hold(agent, share)
         self.set_state(agent, RESERVED, contact_id)
+
+    def hold(self, agent: Agent, share: Share) -> None:
+        """``share``'s contact holds ``agent`` (if no contact holds it yet)."""
+        if agent.owner is None:
+            agent.owner = share
+            share.held += 1
 
     def release(self, agent: Agent) -> None:
         """The agent's contact is over: available again, or logged out if leaving."""
-        agent.owner = None
+        owner = agent.owner
+        if owner is not None:
+            owner.held -= 1
+            agent.owner = None
         if agent.leaving:
             self._logout(agent)
             return
@@ -186,7 +193,7 @@ class AgentRoster:
 
     def _make_available(self, agent: Agent) -> None:
         pool = self.pools[agent.queue]
-        agent.available_since = self.clock.env.now
+        agent.available_since = self.clock.now
         if not agent.in_pool:
             agent.in_pool = True
             pool.available.append(agent)
@@ -244,14 +251,8 @@ class AgentRoster:
         agent.logged_in = True
         agent.leaving = False
         pool.logged_in += 1
-        agent.version += 1
-        self.emitter.emit(
-            agent.id,
-            agent.version,
-            EventType.LOGIN,
-            self.clock.env.now,
-            {"group": agent.group, "queue_id": agent.queue},
-        )
+        login: Login = {"group": agent.group, "queue_id": agent.queue}
+        self.emitter.emit_next(agent, agent.id, EventType.LOGIN, self.clock.now, login)
         self.set_state(agent, AVAILABLE)
         self._make_available(agent)
 
@@ -265,10 +266,8 @@ class AgentRoster:
         agent.leaving = False
         pool.logged_in -= 1
         self.set_state(agent, OFFLINE)
-        agent.version += 1
-        self.emitter.emit(
-            agent.id, agent.version, EventType.LOGOUT, self.clock.env.now, {"group": agent.group}
-        )
+        logout: Logout = {"group": agent.group}
+        self.emitter.emit_next(agent, agent.id, EventType.LOGOUT, self.clock.now, logout)
 
     def logout_all(self) -> None:
         """End of the run: every logged-in agent goes OFFLINE (in id order)."""

@@ -11,22 +11,33 @@ process. The outcome is drawn once when the call starts ringing:
 Answering-machine detection (when on) takes a person for a machine with
 probability ``amd.human_as_machine`` (hung up: AMD_HANGUP, a lost live
 contact) and lets a machine through as a person with ``machine_as_human``
-(it reaches an agent for the voicemail time: MACHINE_CONNECTED).
+(it reaches an agent for the voicemail time: MACHINE_CONNECTED). A live call
+with no reserved agent goes to the ``WaitingQueue``.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from sim.domain import DialRequest, EventType, Outcome
-
-if TYPE_CHECKING:
-    from sim.engine.agents import Agent
-    from sim.engine.campaigns import CampaignRuntime
-    from sim.engine.model import Model
-
-# Outcome draws.
-LIVE, MACHINE, NO_ANSWER, BUSY, INVALID = range(5)
+from sim.domain.events import (
+    Completed,
+    ConnectedToAgent,
+    ConnectedToSystem,
+    DialRequestDialed,
+    Disconnected,
+    Queued,
+    Ringing,
+)
+from sim.engine.agents import ACW, ON_CONTACT, RESERVED, Agent, AgentRoster
+from sim.engine.call import Call
+from sim.engine.campaigns import CampaignRuntime
+from sim.engine.clock import Clock, Emitter
+from sim.engine.lines import Lines
+from sim.engine.profile import BUSY, LIVE, MACHINE, NO_ANSWER
+from sim.engine.waiting import WaitingQueue
+from sim.scenario.distributions import Sampler
 
 HUMAN = "HUMAN_ANSWERED"
 BEEP = "VOICEMAIL_BEEP"
@@ -48,49 +59,36 @@ ENDINGS: dict[str, tuple[str, str]] = {
 }
 ANSWERED_STATUS = frozenset({HUMAN, BEEP})
 
-
-class Call:
-    """One contact's progress. ``version`` continues the core's INITIATED (1)."""
-
-    __slots__ = (
-        "acw",
-        "agent",
-        "contact_id",
-        "human",
-        "outcome",
-        "rang_at",
-        "request",
-        "runtime",
-        "version",
-        "waiting",
-    )
-
-    def __init__(
-        self, runtime: CampaignRuntime, request: DialRequest, contact_id: str, agent: Agent | None
-    ) -> None:
-        self.runtime = runtime
-        self.request = request
-        self.contact_id = contact_id
-        self.agent = agent
-        self.version = 1
-        self.outcome: str | None = None
-        self.human = False
-        self.waiting = False
-        self.acw = 0.0
-        self.rang_at = 0.0
+AttemptOver = Callable[[DialRequest, CampaignRuntime, str], None]
 
 
 class Telephony:
-    """Moves calls through ring, answer, routing, talk and after-contact work."""
+    """Moves calls through ring, answer, routing, talk and after-contact work.
 
-    def __init__(self, model: Model) -> None:
-        self.model = model
-        self.active = 0
+    ``attempt_over(request, runtime, outcome)`` is told when a call's contact
+    is COMPLETED; ``acw`` draws after-contact work per agent group.
+    """
 
-    def _emit(self, call: Call, type_: str, payload: dict[str, Any]) -> None:
-        call.version += 1
-        model = self.model
-        model.emitter.emit(call.contact_id, call.version, type_, model.clock.env.now, payload)
+    def __init__(
+        self,
+        clock: Clock,
+        emitter: Emitter,
+        lines: Lines,
+        roster: AgentRoster,
+        acw: Mapping[str, Sampler],
+        attempt_over: AttemptOver,
+    ) -> None:
+        self.clock = clock
+        self.emitter = emitter
+        self.lines = lines
+        self.roster = roster
+        self._acw = acw
+        self._attempt_over = attempt_over
+        self.waiting = WaitingQueue(clock, roster, self.connect, self._abandoned)
+        self.active = 0  # calls started and not COMPLETED
+
+    def _emit(self, call: Call, type_: str, payload: Mapping[str, Any]) -> None:
+        self.emitter.emit_next(call, call.contact_id, type_, self.clock.now, payload)
 
     # -- ring -----------------------------------------------------------------
 
@@ -102,29 +100,22 @@ class Telephony:
         In preview mode the reserved agent reviews the contact first, for the
         review time or until the preview timeout, and may discard it.
         """
-        model = self.model
-        now = model.clock.env.now
+        now = self.clock.now
         call = Call(runtime, request, contact_id, agent)
         self.active += 1
         request.attempts += 1
-        request.version += 1
         waited_from = request.accepted_at if request.attempts == 1 else request.retry_at
-        model.emitter.emit(
-            request.id,
-            request.version,
-            EventType.DIAL_REQUEST_DIALED,
-            now,
-            {
-                "campaign_id": runtime.id,
-                "contact_id": contact_id,
-                "attempt": request.attempts,
-                "waited_s": now - waited_from,
-            },
-        )
+        dialed: DialRequestDialed = {
+            "campaign_id": runtime.id,
+            "contact_id": contact_id,
+            "attempt": request.attempts,
+            "waited_s": now - waited_from,
+        }
+        self.emitter.emit_next(request, request.id, EventType.DIAL_REQUEST_DIALED, now, dialed)
         if runtime.preview is not None and agent is not None:
-            model.roster.set_state(agent, "RESERVED", contact_id)
+            self.roster.set_state(agent, RESERVED, contact_id)
             review, discard = runtime.preview.review()
-            model.clock.call_in(review, self._reviewed, (call, discard))
+            self.clock.call_in(review, self._reviewed, (call, discard))
             return
         self.ring(call)
 
@@ -138,14 +129,14 @@ class Telephony:
     def ring(self, call: Call) -> None:
         """Place the call: draw its outcome and schedule what happens."""
         runtime = call.runtime
-        request = call.request
         agent = call.agent
-        self._emit(call, EventType.RINGING, {"agent_id": agent.id if agent else None})
-        call.rang_at = self.model.clock.env.now
+        ringing: Ringing = {"agent_id": agent.id if agent else None}
+        self._emit(call, EventType.RINGING, ringing)
+        clock = self.clock
+        call.rang_at = clock.now
         profile = runtime.profile
-        ring_timeout = request.ring_timeout or runtime.ring_timeout
+        ring_timeout = call.request.ring_timeout or runtime.ring_timeout
         draw = profile.draw_outcome()
-        clock = self.model.clock
         if draw <= MACHINE:
             answer_after = profile.ring_to_answer()
             if answer_after < ring_timeout:
@@ -156,18 +147,19 @@ class Telephony:
         elif draw == NO_ANSWER:
             clock.call_in(ring_timeout, self._unanswered, call)
         else:
-            outcome = Outcome.BUSY if draw == BUSY else Outcome.INVALID_NUMBER
-            call.outcome = outcome
+            call.outcome = Outcome.BUSY if draw == BUSY else Outcome.INVALID_NUMBER
             clock.call_in(profile.busy_signal(), self._failed_signal, call)
 
     def _unanswered(self, call: Call) -> None:
-        if call.runtime.predictive is not None:
-            call.runtime.predictive.rang_out(False, None)
+        feedback = call.runtime.feedback
+        if feedback is not None:
+            feedback.rang_out(False, None)
         self.disconnect(call, Outcome.NO_ANSWER)
 
     def _failed_signal(self, call: Call) -> None:
-        if call.runtime.predictive is not None:
-            call.runtime.predictive.rang_out(False, None)
+        feedback = call.runtime.feedback
+        if feedback is not None:
+            feedback.rang_out(False, None)
         self.disconnect(call, call.outcome or Outcome.BUSY)
 
     # -- answer and routing ---------------------------------------------------
@@ -182,11 +174,11 @@ class Telephony:
             else amd and (profile.rng.random() >= profile.machine_as_human)
         )
         status = (BEEP if detected_machine else HUMAN) if amd else NOT_APPLICABLE
-        now = self.model.clock.env.now
-        if runtime.predictive is not None:
-            runtime.predictive.rang_out(not detected_machine, now - call.rang_at)
-        self._emit(call, EventType.CONNECTED_TO_SYSTEM, {"amd_status": status})
-        clock = self.model.clock
+        clock = self.clock
+        if runtime.feedback is not None:
+            runtime.feedback.rang_out(not detected_machine, clock.now - call.rang_at)
+        answered: ConnectedToSystem = {"amd_status": status}
+        self._emit(call, EventType.CONNECTED_TO_SYSTEM, answered)
         if detected_machine:
             if runtime.agentless and not call.human:
                 # An agentless campaign leaves its message on the machine.
@@ -200,27 +192,34 @@ class Telephony:
             clock.call_in(profile.voicemail(), self._end_talk, call)
             return
         call.outcome = Outcome.CONNECTED if call.human else Outcome.MACHINE_CONNECTED
-        self._emit(call, EventType.QUEUED, {"queue_id": runtime.queue_id})
+        queued: Queued = {"queue_id": runtime.queue_id}
+        self._emit(call, EventType.QUEUED, queued)
         if call.agent is not None:
             self.connect(call, call.agent)
         else:
-            self.model.route_waiting(call)
+            self.waiting.route(call)
 
     def connect(self, call: Call, agent: Agent) -> None:
         """An agent takes the call: talk until disconnect."""
         call.agent = agent
         call.waiting = False
         runtime = call.runtime
-        if agent.owner is None:
-            agent.owner = runtime.id
-            runtime.held += 1
-        if runtime.predictive is not None:
-            runtime.predictive.live_result(False, self.model.clock.env.now)
-        self._emit(call, EventType.CONNECTED_TO_AGENT, {"agent_id": agent.id})
-        self.model.roster.set_state(agent, "ON_CONTACT", call.contact_id)
-        profile = call.runtime.profile
+        self.roster.hold(agent, runtime.share)
+        if runtime.feedback is not None:
+            runtime.feedback.live_result(False, self.clock.now)
+        connected: ConnectedToAgent = {"agent_id": agent.id}
+        self._emit(call, EventType.CONNECTED_TO_AGENT, connected)
+        self.roster.set_state(agent, ON_CONTACT, call.contact_id)
+        profile = runtime.profile
         talk = profile.talk() if call.human else profile.voicemail()
-        self.model.clock.call_in(talk, self._end_talk, call)
+        self.clock.call_in(talk, self._end_talk, call)
+
+    def _abandoned(self, call: Call) -> None:
+        """The waiting queue gave up on the call (threshold or patience)."""
+        feedback = call.runtime.feedback
+        if feedback is not None:
+            feedback.live_result(True, self.clock.now)
+        self.disconnect(call, Outcome.ABANDONED)
 
     def _end_talk(self, call: Call) -> None:
         self.disconnect(call, call.outcome or Outcome.CONNECTED)
@@ -229,40 +228,38 @@ class Telephony:
 
     def disconnect(self, call: Call, outcome: str) -> None:
         """The call is over: free its line; its agent goes to ACW or is released."""
-        model = self.model
         runtime = call.runtime
         call.outcome = outcome
         reason, amd_status = ENDINGS[outcome]
         if not runtime.amd_enabled and amd_status in ANSWERED_STATUS:
             amd_status = NOT_APPLICABLE
-        self._emit(
-            call,
-            EventType.DISCONNECTED,
-            {"disconnect_reason": reason, "amd_status": amd_status, "outcome": outcome},
-        )
-        runtime.lines -= 1
-        model.lines.used -= 1
+        ended: Disconnected = {
+            "disconnect_reason": reason,
+            "amd_status": amd_status,
+            "outcome": outcome,
+        }
+        self._emit(call, EventType.DISCONNECTED, ended)
+        lines = self.lines
+        lines.release(runtime.share)
         agent = call.agent
-        talked = agent is not None and agent.state == "ON_CONTACT"
-        if talked and agent is not None:
-            model.roster.set_state(agent, "AFTER_CONTACT_WORK", call.contact_id)
-            call.acw = model.acw_sampler(agent)()
-            model.clock.call_in(call.acw, self._complete, call)
+        if agent is not None and agent.state == ON_CONTACT:
+            self.roster.set_state(agent, ACW, call.contact_id)
+            call.acw = self._acw[agent.group]()
+            self.clock.call_in(call.acw, self._complete, call)
         else:
             if agent is not None:
-                runtime.held -= 1
-                model.roster.release(agent)
-            self._emit(call, EventType.COMPLETED, {"after_contact_work_s": 0.0})
-            self.active -= 1
-            model.attempt_over(call.request, runtime, outcome)
-        model.line_freed()
+                self.roster.release(agent)
+            self._completed(call, 0.0)
+        lines.freed()
 
     def _complete(self, call: Call) -> None:
-        model = self.model
         agent = call.agent
         if agent is not None:
-            call.runtime.held -= 1
-            model.roster.release(agent)
-        self._emit(call, EventType.COMPLETED, {"after_contact_work_s": call.acw})
+            self.roster.release(agent)
+        self._completed(call, call.acw)
+
+    def _completed(self, call: Call, acw: float) -> None:
+        completed: Completed = {"after_contact_work_s": acw}
+        self._emit(call, EventType.COMPLETED, completed)
         self.active -= 1
-        model.attempt_over(call.request, call.runtime, call.outcome or Outcome.CONNECTED)
+        self._attempt_over(call.request, call.runtime, call.outcome or Outcome.CONNECTED)

@@ -8,16 +8,21 @@ contact, which keeps a million contacts cheap for the scheduler.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import simpy
 from simpy.events import NORMAL, Timeout
 
 from sim.domain import Event, EventSink
+from sim.domain.events import new_event
 
 Callback = Callable[[Any], None]
-# tuple.__new__ skips the NamedTuple's Python-level __new__ frame on the hot path.
-_tnew = tuple.__new__
+
+
+class Versioned(Protocol):
+    """The owner of a stream: it keeps the version of the stream's last event."""
+
+    version: int
 
 
 class _Call(Timeout):
@@ -88,8 +93,19 @@ class Emitter:
     def emit(
         self, stream_id: str, version: int, type_: str, time: float, payload: Mapping[str, Any]
     ) -> None:
+        """Emit one event whose version the caller numbered."""
         buffer = self._buffer
-        buffer.append(_tnew(Event, (stream_id, version, type_, time, payload)))
+        buffer.append(new_event(Event, (stream_id, version, type_, time, payload)))
+        if len(buffer) >= self._chunk:
+            self.flush()
+
+    def emit_next(
+        self, owner: Versioned, stream_id: str, type_: str, time: float, payload: Mapping[str, Any]
+    ) -> None:
+        """Emit the next event of ``owner``'s stream: its version is ``owner.version + 1``."""
+        owner.version = version = owner.version + 1
+        buffer = self._buffer
+        buffer.append(new_event(Event, (stream_id, version, type_, time, payload)))
         if len(buffer) >= self._chunk:
             self.flush()
 

@@ -21,21 +21,25 @@ Batching rules (pinned by tests/engine/test_batching.py):
 
 from __future__ import annotations
 
+import random
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
-from sim.connect import ServiceError
+from sim.connect import OutboundCore, ServiceError
 from sim.domain import DialRequest, EventType
-from sim.engine.api import RETRYABLE, backoff
+from sim.domain.events import BatchPutContactCalled
+from sim.engine.agents import Agent
+from sim.engine.api import RETRYABLE, ApiClient, backoff
+from sim.engine.campaigns import CampaignRuntime
+from sim.engine.clock import Clock, Emitter
 from sim.engine.pacing import Pacer
-
-if TYPE_CHECKING:
-    from sim.engine.agents import Agent
-    from sim.engine.campaigns import CampaignRuntime
-    from sim.engine.model import Model
+from sim.engine.requests import RequestLifecycle
 
 MAX_ITEMS = 25
 RETRY_ITEM_CODES = frozenset({"REQUEST_THROTTLED", "INTERNAL_ERROR"})
+
+Start = Callable[[CampaignRuntime, DialRequest, str, Agent | None], None]
 
 
 class PendingCall:
@@ -51,18 +55,48 @@ class PendingCall:
 
 
 class Dialer:
-    """Turns buffered dial requests into contacts and dials, paced by a Pacer."""
+    """Turns buffered dial requests into contacts and dials, paced by a Pacer.
 
-    def __init__(self, model: Model, runtime: CampaignRuntime, pacer: Pacer) -> None:
-        self.model = model
+    It takes requests from the core's buffer, creates their contacts through
+    ``api`` (BatchPutContact, as the campaigns principal), and hands each
+    created contact to ``start`` (the telephony) with the agent it holds.
+    ``idle()`` tells the model that requests it held were let go.
+    """
+
+    def __init__(
+        self,
+        runtime: CampaignRuntime,
+        pacer: Pacer,
+        *,
+        clock: Clock,
+        emitter: Emitter,
+        core: OutboundCore,
+        api: ApiClient,
+        rng: random.Random,
+        requests: RequestLifecycle,
+        start: Start,
+        idle: Callable[[], None],
+        instance_id: str,
+        calls_per_second: float,
+        end_ts: float,
+    ) -> None:
         self.runtime = runtime
         self.pacer = pacer
+        self.clock = clock
+        self.emitter = emitter
+        self.core = core
+        self.api = api
+        self.rng = rng
+        self.requests = requests
+        self._start = start
+        self._idle = idle
+        self.instance_id = instance_id
+        self.end_ts = end_ts
         self.campaign_id = runtime.id
         self.stream = f"dialer:{runtime.id}"
         self.version = 0
         self.calls = 0
-        api = model.scenario.api
-        self.min_gap = 1.0 / (api.dialer_calls_per_second or api.quotas.batch_put_contact.rate)
+        self.min_gap = 1.0 / calls_per_second
         self.next_call_at = -1.0
         self.scheduled = False
         self.carry: deque[DialRequest] = deque()  # item retries, dialed first
@@ -82,19 +116,18 @@ class Dialer:
         """Something changed: decide again, once per instant."""
         if not self.scheduled:
             self.scheduled = True
-            self.model.clock.call_in(0.0, self._pace)
+            self.clock.call_in(0.0, self._pace)
 
     def _pace(self, _arg: Any = None) -> None:
         self.scheduled = False
-        model = self.model
-        now = model.clock.env.now
-        if not self.runtime.running or now >= model.end_ts:
+        now = self.clock.now
+        if not self.runtime.running or now >= self.end_ts:
             return
-        if not self.carry and model.core.pending_count(self.campaign_id) == 0:
+        if not self.carry and self.core.pending_count(self.campaign_id) == 0:
             return
         if now < self.next_call_at:
             self.scheduled = True
-            model.clock.call_at(self.next_call_at, self._pace)
+            self.clock.call_at(self.next_call_at, self._pace)
             return
         wanted = min(self.pacer.capacity(), MAX_ITEMS)
         if wanted <= 0:
@@ -117,26 +150,23 @@ class Dialer:
         while carry and len(taken) < wanted:
             request = carry.popleft()
             if request.expiration <= now:
-                self.model.end_request(request, EventType.DIAL_REQUEST_EXPIRED, reason="expired")
+                self.requests.expired(request, "expired")
             else:
                 taken.append(request)
         if len(taken) < wanted:
-            taken.extend(
-                self.model.core.take_dial_requests(self.campaign_id, wanted - len(taken), now)
-            )
+            taken.extend(self.core.take_dial_requests(self.campaign_id, wanted - len(taken), now))
         return taken
 
     # -- calling the core -----------------------------------------------------
 
     def _send(self, call: PendingCall) -> None:
-        model = self.model
-        now = model.clock.env.now
+        now = self.clock.now
         call.attempt += 1
-        result = model.api.call("connect", "BatchPutContact", self._request(call), now)
+        result = self.api.call("connect", "BatchPutContact", self._request(call), now)
         if isinstance(result, ServiceError):
             self._record(call, 0, 0, result.code)
             if result.code in RETRYABLE:
-                model.clock.call_in(backoff(model.rng, call.attempt), self._resend, call)
+                self.clock.call_in(backoff(self.rng, call.attempt), self._resend, call)
                 return
             self._fail_all(call, result.code, result.message)
             return
@@ -147,7 +177,7 @@ class Dialer:
         by_id = {r.id: (r, a) for r, a in zip(call.requests, call.agents, strict=True)}
         for item in successes:
             request, agent = by_id[item["RequestIdentifier"]]
-            model.calls.start(self.runtime, request, item["ContactId"], agent)
+            self._start(self.runtime, request, item["ContactId"], agent)
         for item in failures:
             request, agent = by_id[item["RequestIdentifier"]]
             self.pacer.unclaim(agent)
@@ -155,26 +185,21 @@ class Dialer:
             if code in RETRY_ITEM_CODES:
                 self.carry.append(request)
             else:
-                model.end_request(
-                    request,
-                    EventType.DIAL_REQUEST_FAILED,
-                    failure_code=code,
-                    reason=item.get("FailureReasonMessage", code),
-                )
+                self.requests.failed(request, code, item.get("FailureReasonMessage", code))
         if failures:
-            if self.model.core.campaign(self.campaign_id).state == "Stopped":
+            if self.core.campaign(self.campaign_id).state == "Stopped":
                 self.drop_carry("campaign_stopped")
             self.kick()
 
     def _resend(self, call: PendingCall) -> None:
-        if self.model.clock.env.now >= self.model.end_ts:
+        if self.clock.now >= self.end_ts:
             # The horizon came while the call was backing off: nothing more is
             # dialed; its requests stay pending (carried) at the end of the run.
             self.in_call -= len(call.requests)
             for request, agent in zip(call.requests, call.agents, strict=True):
                 self.pacer.unclaim(agent)
                 self.carry.append(request)
-            self.model.check_done()
+            self._idle()
             return
         self._send(call)
 
@@ -182,32 +207,26 @@ class Dialer:
         """End every carried request EXPIRED (the campaign was stopped)."""
         carry, self.carry = self.carry, deque()
         for request in carry:
-            self.model.end_request(request, EventType.DIAL_REQUEST_EXPIRED, reason=reason)
+            self.requests.expired(request, reason)
 
     def _fail_all(self, call: PendingCall, code: str, message: str) -> None:
         self.in_call -= len(call.requests)
         for request, agent in zip(call.requests, call.agents, strict=True):
             self.pacer.unclaim(agent)
-            self.model.end_request(
-                request, EventType.DIAL_REQUEST_FAILED, failure_code=code, reason=message
-            )
+            self.requests.failed(request, code, message)
 
     def _record(self, call: PendingCall, ok: int, failed: int, error: str | None) -> None:
-        self.version += 1
-        self.model.emitter.emit(
-            self.stream,
-            self.version,
-            EventType.BATCH_PUT_CONTACT_CALLED,
-            self.model.clock.env.now,
-            {
-                "campaign_id": self.campaign_id,
-                "client_token": call.token,
-                "items": len(call.requests),
-                "succeeded": ok,
-                "failed": failed,
-                "error": error,
-                "attempt": call.attempt,
-            },
+        payload: BatchPutContactCalled = {
+            "campaign_id": self.campaign_id,
+            "client_token": call.token,
+            "items": len(call.requests),
+            "succeeded": ok,
+            "failed": failed,
+            "error": error,
+            "attempt": call.attempt,
+        }
+        self.emitter.emit_next(
+            self, self.stream, EventType.BATCH_PUT_CONTACT_CALLED, self.clock.now, payload
         )
 
     def _request(self, call: PendingCall) -> dict[str, Any]:
@@ -231,7 +250,7 @@ class Dialer:
                 item["OutboundStrategy"] = self.strategy
             items.append(item)
         return {
-            "InstanceId": self.model.instance_id,
+            "InstanceId": self.instance_id,
             "ClientToken": call.token,
             "ContactDataRequestList": items,
         }

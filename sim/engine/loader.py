@@ -8,16 +8,17 @@ UnknownError, and no retry of what the API refused as invalid.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+import random
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from sim.connect import ServiceError
 from sim.domain import EventType
-from sim.engine.api import RETRYABLE, backoff
+from sim.domain.events import DialRequestRejected
+from sim.engine.api import RETRYABLE, ApiClient, backoff
+from sim.engine.clock import Clock, Emitter
 from sim.engine.sources import Batch, Row
-
-if TYPE_CHECKING:
-    from sim.engine.model import Model
 
 RETRY_ITEM_CODES = frozenset({"RequestThrottled", "UnknownError"})
 MAX_ATTEMPTS = 12
@@ -46,19 +47,36 @@ class PendingBatch:
 
 
 class SourceFeed:
-    """One source of one campaign, fed batch by batch on the simulated clock."""
+    """One source of one campaign, fed batch by batch on the simulated clock.
+
+    ``accepted(campaign_id, expires)`` is told when the API took requests;
+    ``done()`` once the source is exhausted and nothing of it is outstanding.
+    """
 
     def __init__(
         self,
-        model: Model,
         campaign_id: str,
         api: str,
         token_prefix: str,
         batches: Iterator[Batch],
         expires_after: float,
         min_gap: float,
+        *,
+        clock: Clock,
+        emitter: Emitter,
+        client: ApiClient,
+        rng: random.Random,
+        end_ts: float,
+        accepted: Callable[[str, float], None],
+        done: Callable[[], None],
     ) -> None:
-        self.model = model
+        self.clock = clock
+        self.emitter = emitter
+        self.client = client
+        self.rng = rng
+        self.end_ts = end_ts
+        self._accepted = accepted
+        self._done = done
         self.campaign_id = campaign_id
         self.api = api
         self.prefix = token_prefix
@@ -77,12 +95,12 @@ class SourceFeed:
 
     def _schedule(self, delay: float, pending: PendingBatch) -> None:
         self.outstanding += 1
-        self.model.clock.call_in(delay, self._submit, pending)
+        self.clock.call_in(delay, self._submit, pending)
 
     def _maybe_done(self) -> None:
         if self.exhausted and self.outstanding == 0 and not self.closed:
             self.closed = True
-            self.model.source_done()
+            self._done()
 
     def _next(self) -> None:
         batch = next(self.batches, None)
@@ -97,20 +115,19 @@ class SourceFeed:
             items.append((f"{self.prefix}-{self.seq}", row))
         pending = PendingBatch(items, when + self.expires_after)
         at = max(when, self.next_free)
-        self._schedule(at - self.model.clock.env.now, pending)
+        self._schedule(at - self.clock.now, pending)
 
     def _submit(self, pending: PendingBatch) -> None:
-        model = self.model
-        now = model.clock.env.now
+        now = self.clock.now
         self.outstanding -= 1
         self.next_free = now + self.min_gap
-        if now >= model.end_ts:
+        if now >= self.end_ts:
             self._drop(pending, "run_end")
             self.exhausted = True
             self._maybe_done()
             return
         pending.attempt += 1
-        result = model.api.call(*self._request(pending), now)
+        result = self.client.call(*self._request(pending), now)
         if isinstance(result, ServiceError):
             self._on_error(pending, result)
             return
@@ -121,11 +138,11 @@ class SourceFeed:
                 token = failure["clientToken"]
                 retry.append((token, by_token[token]))
         if result.get("successfulRequests"):
-            model.requests_accepted(self.campaign_id, pending.expires)
+            self._accepted(self.campaign_id, pending.expires)
         if retry and pending.attempt < MAX_ATTEMPTS and now < pending.expires:
             # Items the API could not take now go again later, same tokens.
             side = PendingBatch.retry_of(pending, retry)
-            self._schedule(backoff(model.rng, pending.attempt), side)
+            self._schedule(backoff(self.rng, pending.attempt), side)
         self._after(pending)
 
     def _after(self, pending: PendingBatch) -> None:
@@ -136,35 +153,29 @@ class SourceFeed:
             self._maybe_done()
 
     def _on_error(self, pending: PendingBatch, error: ServiceError) -> None:
-        model = self.model
-        now = model.clock.env.now
+        now = self.clock.now
         state = error.extra.get("state") if error.extra else None
         retryable = error.code in RETRYABLE or (
             error.code == "InvalidCampaignStateException" and state in WAITING_STATES
         )
         if retryable and pending.attempt < MAX_ATTEMPTS * 4 and now < pending.expires:
-            self._schedule(backoff(model.rng, min(pending.attempt, 8)), pending)
+            self._schedule(backoff(self.rng, min(pending.attempt, 8)), pending)
             return
         self._drop(pending, error.code)
         self._after(pending)
 
     def _drop(self, pending: PendingBatch, code: str) -> None:
         """A batch the API would not take at all: each request is recorded rejected."""
-        model = self.model
-        now = model.clock.env.now
+        now = self.clock.now
         for token, _row in pending.items:
-            model.emitter.emit(
-                model.new_id(),
-                1,
-                EventType.DIAL_REQUEST_REJECTED,
-                now,
-                {
-                    "campaign_id": self.campaign_id,
-                    "client_token": token,
-                    "failure_code": code,
-                    "reason": f"batch refused: {code}",
-                },
-            )
+            rejected: DialRequestRejected = {
+                "campaign_id": self.campaign_id,
+                "client_token": token,
+                "failure_code": code,
+                "reason": f"batch refused: {code}",
+            }
+            request_id = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+            self.emitter.emit(request_id, 1, EventType.DIAL_REQUEST_REJECTED, now, rejected)
 
     def _request(self, pending: PendingBatch) -> tuple[str, str, dict[str, Any]]:
         expires = pending.expires

@@ -1,41 +1,58 @@
-"""The simulation model: wires agents, sources, dialers and telephony on one clock.
+"""The simulation model: wires the engine's parts on one clock and runs them.
 
 ``Model(scenario, rng, emitter, core).run()`` simulates from the scenario's
 start until its horizon, or until every source is exhausted and nothing is
-left to dial, whichever comes first. At the horizon, arrivals and new dials
-stop and calls in progress finish; requests still buffered stay pending.
+left to dial, whichever comes first; ``finish()`` ends the run (agents log
+out, events are flushed, what is still pending is counted). At the horizon,
+arrivals and new dials stop and calls in progress finish; requests still
+buffered stay pending.
+
+Each part is handed what it uses (docs/ARCHITECTURE.md draws them):
+
+- ``AgentRoster`` (agents) and ``Staffing`` (shifts, breaks): clock, emitter;
+- ``Lines``: the instance's concurrent calls, claimed per dial;
+- ``RequestLifecycle``: terminal events, redials, the expiry sweep;
+- ``Telephony`` with its ``WaitingQueue``: ring to COMPLETED;
+- per campaign, a ``Dialer`` with its ``Pacer``, and a ``SourceFeed`` per source.
+
+The model keeps only what spans them: the campaigns' dialers, the open
+sources, the end-of-run check and the hooks a live client (the HTTP face)
+calls.
 """
 
 from __future__ import annotations
 
 import math
 import random
-import uuid
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import simpy
 from simpy.events import AnyOf
 
 from sim.connect import OutboundCore, ServiceError
-from sim.domain import DialRequest, EventType, Outcome
-from sim.engine.agents import Agent, AgentRoster
+from sim.domain import DialRequest
+from sim.engine.agents import AgentRoster
 from sim.engine.api import ApiClient
-from sim.engine.calls import Call, Telephony
-from sim.engine.campaigns import CampaignRuntime, config_from_api, create_request
+from sim.engine.calls import Telephony
+from sim.engine.campaigns import CampaignRuntime
 from sim.engine.clock import Clock, Emitter
 from sim.engine.dialer import Dialer
+from sim.engine.lines import Lines
 from sim.engine.loader import SourceFeed
-from sim.engine.pacing import AgentlessPacer, Lines, Pacer, ProgressivePacer
-from sim.engine.predictive import PredictivePacer
-from sim.engine.sources import batches_for, local_midnight
-from sim.scenario import Scenario, staffing_changes
+from sim.engine.pacing import AgentlessPacer, Pacer, ProgressivePacer
+from sim.engine.predictive import Estimates, PredictivePacer
+from sim.engine.requests import RequestLifecycle
+from sim.engine.sources import batches_for
+from sim.engine.staffing import Staffing
+from sim.engine.wire import config_from_api, create_request
+from sim.scenario import Campaign, Scenario
+from sim.scenario.distributions import Sampler
 
 CONTROL_OPS = {"start": "StartCampaign", "pause": "PauseCampaign"}
 CONTROL_OPS |= {"resume": "ResumeCampaign", "stop": "StopCampaign"}
 SERVICE = {"v1": "connectcampaigns", "v2": "connectcampaignsv2"}
+THROTTLED = frozenset({"ThrottlingException", "LimitExceededException"})
 # Past the horizon only calls in progress may go on; a day more means a bug.
 DRAIN_LIMIT_S = 86400.0
 
@@ -46,19 +63,6 @@ class ModelResult:
     sim_end: float
     events: int
     pending_at_end: int
-
-
-class WaitingServer:
-    """Pool callback: live calls waiting in a queue go first to a freed agent."""
-
-    __slots__ = ("model", "queue")
-
-    def __init__(self, model: Model, queue: str) -> None:
-        self.model = model
-        self.queue = queue
-
-    def __call__(self) -> None:
-        self.model.serve_waiting(self.queue)
 
 
 class Model:
@@ -76,28 +80,27 @@ class Model:
         self.rng = rng
         self.emitter = emitter
         self.core = core
-        self.start_ts = scenario.start.timestamp()
-        self.end_ts = self.start_ts + scenario.horizon
+        self.start_ts = scenario.start_ts
+        self.end_ts = scenario.end_ts
         # A caller may hand in its own environment (the HTTP face drives one
         # against the wall clock); it must start at the scenario's start.
         self.env = env if env is not None else simpy.Environment(initial_time=self.start_ts)
-        self.clock = Clock(self.env)
+        self.clock = clock = Clock(self.env)
         self.api = ApiClient(core)
-        self.instance_id = scenario.instance.id
-        self.roster = AgentRoster(self.clock, emitter)
+        self.roster = AgentRoster(clock, emitter)
+        self.staffing = Staffing(clock, self.roster, scenario)
         self.lines = Lines(scenario.instance.concurrent_calls)
-        self.calls = Telephony(self)
-        self.runtimes: dict[str, CampaignRuntime] = {}
-        self.dialers: list[Dialer] = []
-        self.open_sources = 0
-        self.retries_waiting = 0
-        self.parked_at_end = 0  # redials that fell due after the horizon
-        self.waiting: dict[str, deque[Call]] = {}
-        self._acw: dict[str, Callable[[], float]] = {}
+        self.lines.on_free.append(self._line_freed)
+        self.requests = RequestLifecycle(
+            clock, emitter, core, self.end_ts, wake=self._wake, idle=self._check_done
+        )
+        self._acw: dict[str, Sampler] = {}
         self._acw_means: dict[str, list[float]] = {}
-        self._waiting_n: dict[str, int] = {}
-        self._expiry_at = math.inf
-        self._expiry_gen = 0
+        self.telephony = Telephony(
+            clock, emitter, self.lines, self.roster, self._acw, self._attempt_over
+        )
+        self.dialers: dict[str, Dialer] = {}  # by campaign id, in creation order
+        self.open_sources = 0
         self.finished = False
         self.closing = False
         self._stop = self.env.event()
@@ -105,72 +108,120 @@ class Model:
     # -- set-up ---------------------------------------------------------------
 
     def setup(self) -> None:
+        """Schedule staffing, campaigns, sources and the horizon (call once)."""
         scenario = self.scenario
         for group in scenario.agent_groups:
             self._acw[group.name] = group.after_contact_work.sampler(self.rng)
             self._acw_means.setdefault(group.queue, []).append(group.after_contact_work.mean())
             pool = self.roster.pool(group.queue)
-            for when, scheduled in staffing_changes(scenario, group):
-                # Shrinkage: that share of the scheduled agents is not logged in.
-                headcount = scheduled - round(scheduled * group.shrinkage)
-                self.clock.call_at(when, self._staff, (group.name, group.queue, headcount))
-            self._schedule_breaks(group)
+            self.staffing.schedule(group)
             if not pool.on_free:
-                pool.on_free.append(WaitingServer(self, group.queue))
+                self.telephony.waiting.serve_on_free(pool)
         for index, config in enumerate(scenario.campaigns):
             self._setup_campaign(index, config)
         self.clock.call_at(self.end_ts, self._horizon)
 
-    def _setup_campaign(self, index: int, config: Any) -> None:
+    def _setup_campaign(self, index: int, config: Campaign) -> None:
+        scenario = self.scenario
         self.core.create_campaign(
-            create_request(self.scenario, config),
+            create_request(scenario.instance, config),
             api=config.api,
             now=self.start_ts,
             campaign_id=config.id,
         )
         runtime = self._add_runtime(config)
-        actions = list(config.schedule)
-        if not any(a.action == "start" for a in actions):
+        if config.starts_running():
             self.clock.call_at(self.start_ts, self._control, (runtime, "start"))
-        for action in actions:
+        for action in config.schedule:
             self.clock.call_at(self.start_ts + action.at, self._control, (runtime, action.action))
-        min_gap = 1.0 / self._quota_rate(config.api)
+        quotas = scenario.api.quotas
+        quota = (
+            quotas.put_dial_request_batch
+            if config.api == "v1"
+            else quotas.put_outbound_request_batch
+        )
+        min_gap = 1.0 / float(quota.rate)
         for s_index, source in enumerate(config.sources):
             feed = SourceFeed(
-                self,
                 runtime.id,
                 config.api,
                 f"s{index}-{s_index}",
-                batches_for(source, self.rng, self.scenario.start, self.end_ts),
+                batches_for(source, self.rng, scenario.start, self.end_ts),
                 source.expires_after,
                 min_gap,
+                clock=self.clock,
+                emitter=self.emitter,
+                client=self.api,
+                rng=self.rng,
+                end_ts=self.end_ts,
+                accepted=self.requests.accepted,
+                done=self._source_done,
             )
             self.open_sources += 1
             self.clock.call_at(self.start_ts, SourceFeed.start, feed)
 
-    def _add_runtime(self, config: Any) -> CampaignRuntime:
+    def _add_runtime(self, config: Campaign) -> CampaignRuntime:
         """A dialer for a campaign the core knows, wired to its queue's agents."""
-        runtime = CampaignRuntime(self.scenario, config, self.rng)
-        self.runtimes[runtime.id] = runtime
+        scenario = self.scenario
+        runtime = CampaignRuntime(
+            config,
+            scenario.instance.phone_numbers[0],
+            scenario.durations,
+            scenario.outcomes,
+            self.rng,
+        )
+        queue = runtime.queue_id
         pacer: Pacer
-        if runtime.agentless:
-            pacer = AgentlessPacer(self, runtime)
+        if queue is None:
+            pacer = AgentlessPacer(runtime.share, self.lines)
         elif runtime.mode == "predictive":
-            pool = self.roster.pool(config.queue)
-            pacer = runtime.predictive = PredictivePacer(self, runtime, pool)
+            pool = self.roster.pool(queue)
+            estimates = Estimates(
+                config, scenario.outcomes, scenario.durations, self._mean_acw(queue)
+            )
+            predictive = PredictivePacer(
+                config.predictive,
+                estimates,
+                runtime.share,
+                pool,
+                self.lines,
+                self.clock,
+                self.telephony.waiting.count,
+            )
+            runtime.feedback = pacer = predictive
         else:
             # Preview reserves its agent like progressive; the review happens on the call.
-            pacer = ProgressivePacer(self, runtime, self.roster.pool(config.queue))
-        dialer = Dialer(self, runtime, pacer)
-        runtime.dialer = dialer
-        self.dialers.append(dialer)
-        if runtime.queue_id is not None:
-            pool = self.roster.pool(runtime.queue_id)
+            pacer = ProgressivePacer(
+                runtime.share, self.roster.pool(queue), self.roster, self.lines
+            )
+        dialer = Dialer(
+            runtime,
+            pacer,
+            clock=self.clock,
+            emitter=self.emitter,
+            core=self.core,
+            api=self.api,
+            rng=self.rng,
+            requests=self.requests,
+            start=self.telephony.start,
+            idle=self._check_done,
+            instance_id=scenario.instance.id,
+            calls_per_second=scenario.api.dialer_calls_per_second
+            or scenario.api.quotas.batch_put_contact.rate,
+            end_ts=self.end_ts,
+        )
+        self.dialers[runtime.id] = dialer
+        if queue is not None:
+            pool = self.roster.pool(queue)
             pool.on_free.append(dialer.kick)
             pool.on_change.append(dialer.kick)
-            if runtime.predictive is not None:
+            if runtime.feedback is not None:
                 pool.on_wrap.append(dialer.kick)
         return runtime
+
+    def _mean_acw(self, queue: str) -> float:
+        means = self._acw_means.get(queue, [0.0])
+        return sum(means) / len(means)
 
     # -- hooks for a live client (the HTTP face) --------------------------------
 
@@ -180,272 +231,114 @@ class Model:
         Its settings come from the core's view of the campaign; call outcomes
         and durations from the scenario.
         """
-        if campaign_id in self.runtimes:
+        if campaign_id in self.dialers:
             return
         view = self.core.campaign(campaign_id)
-        config = config_from_api(view)
-        runtime = self._add_runtime(config)
+        runtime = self._add_runtime(config_from_api(view))
         runtime.running = view.state == "Running"
 
     def detach_campaign(self, campaign_id: str) -> None:
-        """A client deleted a campaign it created: its dialer stops for good.
+        """A client deleted a campaign: its dialer stops for good.
 
         Calls already placed finish; the core has expired its buffer.
         """
-        runtime = self.runtimes.pop(campaign_id, None)
-        if runtime is None:
-            return
-        runtime.running = False
-        if runtime.dialer is not None:
-            self.dialers.remove(runtime.dialer)
+        dialer = self.dialers.pop(campaign_id, None)
+        if dialer is not None:
+            dialer.runtime.running = False
 
-    def on_external_change(self, campaign_id: str) -> None:
+    def campaign_changed(self, campaign_id: str) -> None:
         """A client changed a campaign's state: follow it, and dial if it runs."""
-        runtime = self.runtimes.get(campaign_id)
-        if runtime is None:
+        dialer = self.dialers.get(campaign_id)
+        if dialer is None:
             return
-        self._follow_state(runtime)
-        self._schedule_expiry()
+        self._follow_state(dialer)
+        self.requests.watch_expiry()
 
-    def schedule_expiry(self) -> None:
-        """Requests arrived from outside: make sure the expiry sweep will see them."""
-        self._schedule_expiry()
+    def requests_arrived(self, campaign_id: str) -> None:
+        """A client's dial requests entered a campaign's buffer."""
+        if campaign_id not in self.dialers:
+            return
+        expires = self.core.next_expiration()
+        self.requests.accepted(campaign_id, math.inf if expires is None else expires)
 
-    def _schedule_breaks(self, group: Any) -> None:
-        """Each break, every day of the horizon, at its time of day."""
-        midnight = local_midnight(self.scenario.start)
-        days = int((self.end_ts - midnight) // 86400.0) + 1
-        for day in range(days):
-            for pause in group.breaks:
-                when = midnight + day * 86400.0 + pause.start
-                if self.start_ts <= when < self.end_ts:
-                    arg = (group.name, pause.duration, pause.agents_fraction)
-                    self.clock.call_at(when, self._break, arg)
-
-    def _break(self, arg: tuple[str, float, float]) -> None:
-        self.roster.start_break(*arg)
-
-    def mean_acw(self, queue: str) -> float:
-        means = self._acw_means.get(queue, [0.0])
-        return sum(means) / len(means)
-
-    def waiting_count(self, queue: str) -> int:
-        return self._waiting_n.get(queue, 0)
-
-    def _quota_rate(self, api: str) -> float:
-        quotas = self.scenario.api.quotas
-        quota = quotas.put_dial_request_batch if api == "v1" else quotas.put_outbound_request_batch
-        return float(quota.rate)
-
-    def _staff(self, arg: tuple[str, str, int]) -> None:
-        group, queue, headcount = arg
-        self.roster.set_headcount(group, queue, headcount)
+    # -- campaign control ---------------------------------------------------------
 
     def _control(self, arg: tuple[CampaignRuntime, str]) -> None:
         runtime, action = arg
-        config = runtime.config
-        result = self.api.call(
-            SERVICE[config.api], CONTROL_OPS[action], {"id": runtime.id}, self.env.now
-        )
-        if isinstance(result, ServiceError) and result.code in (
-            "ThrottlingException",
-            "LimitExceededException",
-        ):
+        service = SERVICE[runtime.config.api]
+        request = {"id": runtime.id}
+        result = self.api.call(service, CONTROL_OPS[action], request, self.clock.now)
+        if isinstance(result, ServiceError) and result.code in THROTTLED:
             self.clock.call_in(1.0, self._control, arg)
             return
-        self._follow_state(runtime)
+        dialer = self.dialers.get(runtime.id)
+        if dialer is not None:
+            self._follow_state(dialer)
         self._check_done()
 
-    def _follow_state(self, runtime: CampaignRuntime) -> None:
+    def _follow_state(self, dialer: Dialer) -> None:
         """Mirror the core's campaign state; a stopped campaign ends its carried retries."""
-        state = self.core.campaign(runtime.id).state
-        runtime.running = state == "Running"
-        dialer = runtime.dialer
-        if dialer is None:
-            return
-        if runtime.running:
+        state = self.core.campaign(dialer.campaign_id).state
+        dialer.runtime.running = state == "Running"
+        if dialer.runtime.running:
             dialer.kick()
         elif state == "Stopped":
             dialer.drop_carry("campaign_stopped")
 
     # -- callbacks used by the parts -------------------------------------------
 
-    def new_id(self) -> str:
-        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+    def _wake(self, campaign_id: str) -> None:
+        dialer = self.dialers.get(campaign_id)
+        if dialer is not None:
+            dialer.kick()
 
-    def acw_sampler(self, agent: Agent) -> Callable[[], float]:
-        return self._acw[agent.group]
-
-    def requests_accepted(self, campaign_id: str, expires: float) -> None:
-        if expires < self._expiry_at:
-            self._schedule_expiry()
-        runtime = self.runtimes.get(campaign_id)
-        if runtime is not None and runtime.dialer is not None:
-            runtime.dialer.kick()
-
-    def source_done(self) -> None:
-        self.open_sources -= 1
-        self._check_done()
-
-    def line_freed(self) -> None:
-        for dialer in self.dialers:
+    def _line_freed(self) -> None:
+        for dialer in self.dialers.values():
             if dialer.runtime.running:
                 dialer.kick()
 
-    def end_request(self, request: DialRequest, type_: str, **payload: Any) -> None:
-        """End a request the engine holds, with a terminal event."""
-        request.version += 1
-        request.done = True
-        self.emitter.emit(
-            request.id,
-            request.version,
-            type_,
-            self.env.now,
-            {"campaign_id": request.campaign_id, **payload},
-        )
-        self._check_done()
+    def _attempt_over(self, request: DialRequest, runtime: CampaignRuntime, outcome: str) -> None:
+        self.requests.attempt_over(request, runtime.config.redial, outcome)
 
-    def attempt_over(self, request: DialRequest, runtime: CampaignRuntime, outcome: str) -> None:
-        """A dial attempt's contact is COMPLETED: redial, or end the request."""
-        redial = runtime.config.redial
-        now = self.env.now
-        if outcome in redial.on and request.attempts < redial.max_attempts:
-            retry_at = now + redial.delay
-            request.version += 1
-            self.emitter.emit(
-                request.id,
-                request.version,
-                EventType.DIAL_REQUEST_RETRY_SCHEDULED,
-                now,
-                {
-                    "campaign_id": runtime.id,
-                    "attempt": request.attempts + 1,
-                    "retry_at": retry_at,
-                    "outcome": outcome,
-                },
-            )
-            self.retries_waiting += 1
-            self.clock.call_at(retry_at, self._redial, request)
-            # After the horizon this may have been the last call in progress.
-            self._check_done()
-            return
-        self.end_request(
-            request, EventType.DIAL_REQUEST_COMPLETED, outcome=outcome, attempts=request.attempts
-        )
-
-    def _redial(self, request: DialRequest) -> None:
-        self.retries_waiting -= 1
-        if self.env.now >= self.end_ts:
-            self.parked_at_end += 1  # stays pending: counted in pending_at_end
-            self._check_done()
-            return
-        request.retry_at = self.env.now
-        self.core.requeue(request, self.env.now)
-        self.requests_accepted(request.campaign_id, request.expiration)
-        self._check_done()
-
-    # -- waiting live calls (predictive) ----------------------------------------
-
-    def route_waiting(self, call: Call) -> None:
-        """A live call with no reserved agent: the next free agent, or wait."""
-        queue = call.runtime.queue_id or ""
-        agent = self.roster.pool(queue).take()
-        if agent is not None:
-            self.calls.connect(call, agent)
-            return
-        call.waiting = True
-        self.waiting.setdefault(queue, deque()).append(call)
-        self._waiting_n[queue] = self._waiting_n.get(queue, 0) + 1
-        runtime = call.runtime
-        limit = runtime.profile.patience()
-        predictive = runtime.config.predictive
-        # The threshold clock starts at the answer, or at the start or end of the
-        # customer's greeting (the v2 connectionStartPoint; the US TSR counts two
-        # seconds from the completed greeting).
-        deadline = predictive.connection_threshold + runtime.profile.threshold_offset(
-            predictive.connection_start_point
-        )
-        self.clock.call_in(min(limit, deadline), self._abandon, call)
-
-    def _abandon(self, call: Call) -> None:
-        if call.waiting:
-            call.waiting = False
-            queue = call.runtime.queue_id or ""
-            self._waiting_n[queue] -= 1
-            if call.runtime.predictive is not None:
-                call.runtime.predictive.live_result(True, self.env.now)
-            self.calls.disconnect(call, Outcome.ABANDONED)
-
-    def serve_waiting(self, queue: str) -> None:
-        waiting = self.waiting.get(queue)
-        if not waiting:
-            return
-        pool = self.roster.pool(queue)
-        while waiting and pool.available:
-            call = waiting.popleft()
-            if not call.waiting:
-                continue
-            agent = pool.take()
-            if agent is None:
-                waiting.appendleft(call)
-                return
-            self._waiting_n[queue] -= 1
-            self.calls.connect(call, agent)
-
-    # -- expiry -----------------------------------------------------------------
-
-    def _schedule_expiry(self) -> None:
-        when = self.core.next_expiration()
-        if when is None or when >= self._expiry_at:
-            return
-        self._expiry_at = when
-        self._expiry_gen += 1
-        self.clock.call_at(when, self._expire, self._expiry_gen)
-
-    def _expire(self, generation: int) -> None:
-        if generation != self._expiry_gen:
-            return
-        self._expiry_at = math.inf
-        if self.env.now < self.end_ts:
-            self.core.expire_due(self.env.now)
-            self._schedule_expiry()
+    def _source_done(self) -> None:
+        self.open_sources -= 1
         self._check_done()
 
     # -- ending -----------------------------------------------------------------
 
-    def _horizon(self, _arg: Any = None) -> None:
+    def _horizon(self, _arg: object = None) -> None:
         self.closing = True
         self._check_done()
 
-    def _stuck(self) -> str:
-        return (
-            f"the run did not drain within {DRAIN_LIMIT_S:.0f}s after its horizon:"
-            f" {self.calls.active} calls active, "
-            f"{sum(d.in_call for d in self.dialers)} requests in BatchPutContact calls,"
-            f" {sum(len(d.carry) for d in self.dialers)} carried"
-        )
-
-    def check_done(self) -> None:
-        """Parts call this when something they held is released."""
-        self._check_done()
-
     def _check_done(self) -> None:
+        """Stop the run once nothing is left to happen (before the horizon: nothing
+        left to dial either; after it: no call or BatchPutContact call in flight)."""
         if self.finished:
             return
-        if self.calls.active or any(d.in_call for d in self.dialers):
+        dialers = self.dialers.values()
+        if self.telephony.active or any(d.in_call for d in dialers):
             return
         if not self.closing:
-            if self.open_sources or self.retries_waiting:
+            if self.open_sources or self.requests.retries_waiting:
                 return
-            if any(d.carry for d in self.dialers):
+            if any(d.carry for d in dialers):
                 return
-            if any(self.core.pending_count(c) for c in self.runtimes):
+            if any(self.core.pending_count(c) for c in self.dialers):
                 return
         self.finished = True
         self._stop.succeed()
 
+    def _stuck(self) -> str:
+        dialers = self.dialers.values()
+        return (
+            f"the run did not drain within {DRAIN_LIMIT_S:.0f}s after its horizon:"
+            f" {self.telephony.active} calls active, "
+            f"{sum(d.in_call for d in dialers)} requests in BatchPutContact calls,"
+            f" {sum(len(d.carry) for d in dialers)} carried"
+        )
+
     def run(self, progress: Callable[[float], None] | None = None) -> ModelResult:
-        """Simulate to the end; ``progress`` gets the fraction of the horizon done."""
+        """Set up, simulate to the end, finish; ``progress`` gets the fraction done."""
         self.setup()
         env = self.env
         step = max(self.scenario.horizon / 200.0, 1.0)
@@ -456,15 +349,19 @@ class Model:
             env.run(until=AnyOf(env, [self._stop, env.timeout(step)]))
             if progress is not None:
                 progress(min(1.0, (env.now - self.start_ts) / self.scenario.horizon))
-        end = float(env.now)
+        return self.finish()
+
+    def finish(self) -> ModelResult:
+        """End the run at the clock's instant: every agent logs out, the events are
+        flushed, and what was accepted but has no terminal event is counted (buffered,
+        carried for a retry, waiting for a redial, or a redial due after the horizon)."""
+        end = self.clock.now
         self.roster.logout_all()
         self.emitter.flush()
-        # Everything accepted that has no terminal event: buffered, carried for a
-        # retry, waiting for a redial, or a redial that fell after the horizon.
         pending = (
-            sum(self.core.pending_count(c) for c in self.runtimes)
-            + sum(len(d.carry) for d in self.dialers)
-            + self.retries_waiting
-            + self.parked_at_end
+            sum(self.core.pending_count(c) for c in self.dialers)
+            + sum(len(d.carry) for d in self.dialers.values())
+            + self.requests.retries_waiting
+            + self.requests.parked_at_end
         )
         return ModelResult(self.start_ts, end, self.emitter.count, pending)

@@ -29,14 +29,12 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
-from sim.engine.pacing import line_headroom
-
-if TYPE_CHECKING:
-    from sim.engine.agents import Agent, QueuePool
-    from sim.engine.campaigns import CampaignRuntime
-    from sim.engine.model import Model
+from sim.engine.agents import Agent, QueuePool
+from sim.engine.clock import Clock
+from sim.engine.lines import Lines, Share
+from sim.scenario import CallDurations, Campaign, Outcomes, PredictiveConfig
 
 GAIN = 0.15  # step of z per live call
 Z_MIN, Z_MAX = -2.0, 6.0
@@ -48,29 +46,56 @@ MIN_WINDOW_CALLS = 20  # no window penalty before this many live calls in it
 P_FLOOR = 0.02
 
 
-class PredictivePacer:
-    """Dials ahead of agents; see the module docstring for the rule."""
+class Estimates:
+    """The pacer's starting estimates, from the campaign's typed scenario models."""
 
-    def __init__(self, model: Model, runtime: CampaignRuntime, pool: QueuePool) -> None:
-        self.model = model
-        self.runtime = runtime
-        self.pool = pool
-        config = runtime.config.predictive
-        self.target: float = config.target_abandonment
-        self.immediate = config.pacing == "immediate"
-        self.window: float = config.evaluation_window
-        outcomes = runtime.config.outcomes or model.scenario.outcomes
-        prior = config.initial_live_answer_estimate
+    __slots__ = ("acw_mean", "p", "talk_mean", "tau")
+
+    def __init__(
+        self, campaign: Campaign, outcomes: Outcomes, durations: CallDurations, acw_mean: float
+    ) -> None:
+        outcomes = campaign.outcomes or outcomes
+        prior = campaign.predictive.initial_live_answer_estimate
         if prior is None:
-            amd = runtime.amd_enabled
+            amd = campaign.answering_machine_detection
             human = outcomes.live_answer * (1.0 - (outcomes.amd.human_as_machine if amd else 0.0))
             machine = outcomes.voicemail * (outcomes.amd.machine_as_human if amd else 1.0)
             prior = human + machine
         self.p = max(P_FLOOR, float(prior))
-        durations = model.scenario.durations
-        self.tau = min(durations.ring_to_answer.mean(), runtime.ring_timeout)
+        self.tau = min(durations.ring_to_answer.mean(), campaign.ring_timeout)
         self.talk_mean = durations.talk.mean()
-        self.acw_mean = model.mean_acw(pool.name)
+        self.acw_mean = acw_mean
+
+
+class PredictivePacer:
+    """Dials ahead of agents; see the module docstring for the rule.
+
+    ``waiting(queue)`` counts the live calls already waiting for the queue's
+    agents; the pacer is also the campaign's ``PacingFeedback``.
+    """
+
+    def __init__(
+        self,
+        config: PredictiveConfig,
+        estimates: Estimates,
+        share: Share,
+        pool: QueuePool,
+        lines: Lines,
+        clock: Clock,
+        waiting: Callable[[str], int],
+    ) -> None:
+        self.share = share
+        self.pool = pool
+        self.lines = lines
+        self.clock = clock
+        self.waiting = waiting
+        self.target: float = config.target_abandonment
+        self.immediate = config.pacing == "immediate"
+        self.window: float = config.evaluation_window
+        self.p = estimates.p
+        self.tau = estimates.tau
+        self.talk_mean = estimates.talk_mean
+        self.acw_mean = estimates.acw_mean
         self.z = Z_START
         self.inflight = 0  # ringing dials not yet answered or failed
         self.recent: deque[tuple[float, bool]] = deque()  # live results in the window
@@ -89,11 +114,10 @@ class PredictivePacer:
         """Agents expected free for this campaign by the time a new dial answers."""
         pool = self.pool
         expected = len(pool.available) + pool.talking * self.f_talk + pool.wrapping * self.f_acw
-        waiting = self.model.waiting_count(pool.name)
-        return self.runtime.bandwidth_allocation * expected - waiting
+        return self.share.bandwidth_allocation * expected - self.waiting(pool.name)
 
     def z_effective(self) -> float:
-        self._prune(self.model.clock.env.now)
+        self._prune(self.clock.now)
         z = self.z
         live = len(self.recent)
         if live >= MIN_WINDOW_CALLS and self.target > 0:
@@ -104,7 +128,7 @@ class PredictivePacer:
 
     def capacity(self) -> int:
         if self.immediate:
-            return line_headroom(self.model, self.runtime)
+            return self.lines.headroom(self.share)
         room = self.supply() + 0.5
         if room <= 0.0:
             return 0
@@ -115,25 +139,23 @@ class PredictivePacer:
         ahead = math.floor(root * root)
         # Never slower than progressive: one dial per agent free right now.
         free_now = math.floor(
-            self.runtime.bandwidth_allocation * len(self.pool.available)
-            - self.model.waiting_count(self.pool.name)
+            self.share.bandwidth_allocation * len(self.pool.available)
+            - self.waiting(self.pool.name)
         )
         wanted = max(ahead, free_now) - self.inflight
         if wanted <= 0:
             return 0
-        return min(wanted, line_headroom(self.model, self.runtime))
+        return min(wanted, self.lines.headroom(self.share))
 
     def claim(self, n: int) -> list[Agent | None]:
-        self.runtime.lines += n
-        self.model.lines.used += n
+        self.lines.claim(self.share, n)
         self.inflight += n
         return [None] * n
 
     def unclaim(self, agent: Agent | None) -> None:
-        self.runtime.lines -= 1
-        self.model.lines.used -= 1
+        self.lines.release(self.share)
         self.inflight -= 1
-        self.model.line_freed()
+        self.lines.freed()
 
     # -- what the calls tell the pacer ---------------------------------------------
 

@@ -11,7 +11,8 @@ import math
 import random
 from collections.abc import Iterator
 from datetime import datetime, time
-from typing import Any
+
+from sim.scenario import CsvSource, PiecewiseSource, PoissonSource, ScheduleSource, Source
 
 Row = tuple[str, dict[str, str]]
 Batch = tuple[float, list[Row]]
@@ -29,26 +30,27 @@ def local_midnight(start: datetime) -> float:
     return datetime.combine(start.date(), time(0), tzinfo=start.tzinfo).timestamp()
 
 
-def batches_for(source: Any, rng: random.Random, start: datetime, end_ts: float) -> Iterator[Batch]:
+def batches_for(
+    source: Source, rng: random.Random, start: datetime, end_ts: float
+) -> Iterator[Batch]:
     """The batches of one scenario source, ending before ``end_ts``."""
-    kind = source.kind
     start_ts = start.timestamp()
-    if kind == "schedule":
+    if isinstance(source, ScheduleSource):
         return _schedule(source, rng, start_ts, end_ts)
-    if kind == "poisson":
+    if isinstance(source, PoissonSource):
         return _poisson(source, rng, start_ts, end_ts)
-    if kind == "piecewise":
+    if isinstance(source, PiecewiseSource):
         return _piecewise(source, rng, start, end_ts)
-    if kind == "csv":
-        return _csv(source, start_ts, end_ts)
-    raise ValueError(f"unknown source kind {kind!r}")
+    return _csv(source, start_ts, end_ts)
 
 
 def _synthetic(rng: random.Random, count: int) -> list[Row]:
     return [(synthetic_number(rng), {}) for _ in range(count)]
 
 
-def _schedule(source: Any, rng: random.Random, start_ts: float, end_ts: float) -> Iterator[Batch]:
+def _schedule(
+    source: ScheduleSource, rng: random.Random, start_ts: float, end_ts: float
+) -> Iterator[Batch]:
     for batch in sorted(source.batches, key=lambda b: b.at):
         when = start_ts + batch.at
         if when >= end_ts:
@@ -56,7 +58,9 @@ def _schedule(source: Any, rng: random.Random, start_ts: float, end_ts: float) -
         yield when, _synthetic(rng, batch.count)
 
 
-def _poisson(source: Any, rng: random.Random, start_ts: float, end_ts: float) -> Iterator[Batch]:
+def _poisson(
+    source: PoissonSource, rng: random.Random, start_ts: float, end_ts: float
+) -> Iterator[Batch]:
     rate = source.rate_per_hour / 3600.0
     stop = end_ts if source.end is None else min(end_ts, start_ts + source.end)
     remaining = math.inf if source.max_requests is None else source.max_requests
@@ -70,7 +74,9 @@ def _poisson(source: Any, rng: random.Random, start_ts: float, end_ts: float) ->
         yield when, _synthetic(rng, count)
 
 
-def _piecewise(source: Any, rng: random.Random, start: datetime, end_ts: float) -> Iterator[Batch]:
+def _piecewise(
+    source: PiecewiseSource, rng: random.Random, start: datetime, end_ts: float
+) -> Iterator[Batch]:
     """Poisson arrivals whose rate is constant on each time-of-day piece.
 
     Memorylessness lets us restart the exponential clock at each boundary.
@@ -107,7 +113,7 @@ def _piece_at(pieces: list[tuple[float, float, float]], tod: float) -> tuple[flo
     return 0.0, boundary
 
 
-def _csv(source: Any, start_ts: float, end_ts: float) -> Iterator[Batch]:
+def _csv(source: CsvSource, start_ts: float, end_ts: float) -> Iterator[Batch]:
     gap = 0.0 if source.rate_per_hour is None else 3600.0 / source.rate_per_hour
     when = start_ts + source.at
     batch: list[Row] = []

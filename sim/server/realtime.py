@@ -133,9 +133,10 @@ class Simulation:
         end = float(env.now)
         try:
             if self.failure is None:
-                end = self._advance_to(self.sim_now(), final=True)
-                self.model.roster.logout_all()
-            self.emitter.flush()
+                self._advance_to(self.sim_now(), final=True)
+                end = self.model.finish().sim_end
+            else:
+                self.emitter.flush()
             self.writer.close(end)
         except Exception:  # keep what was recorded, fail the run
             self._fail("while finishing the run")
@@ -270,37 +271,16 @@ class Simulation:
         self, operation: str, request: Mapping[str, Any], response: Mapping[str, Any], now: float
     ) -> None:
         campaign_id = request.get("id")
+        model = self.model
         if operation in REQUEST_OPS and response.get("successfulRequests"):
-            self._at(now, lambda: self._requests_arrived(str(campaign_id)))
+            self._at(now, lambda: model.requests_arrived(str(campaign_id)))
         elif operation in STATE_OPS:
-            self._at(now, lambda: self._state_changed(str(campaign_id)))
+            self._at(now, lambda: model.campaign_changed(str(campaign_id)))
         elif operation == "CreateCampaign":
-            self._campaign_created(str(response["id"]))
+            model.attach_campaign(str(response["id"]))
         elif operation == "DeleteCampaign":
             self.model.detach_campaign(str(campaign_id))
 
-    def _requests_arrived(self, campaign_id: str) -> None:
-        if campaign_id not in self.model.runtimes:
-            return  # created over HTTP: no simulated dialer
-        expires = self.core.next_expiration()
-        self.model.requests_accepted(campaign_id, math.inf if expires is None else expires)
-
-    def _state_changed(self, campaign_id: str) -> None:
-        hook: Callable[[str], None] | None = getattr(self.model, "on_external_change", None)
-        if hook is not None:
-            hook(campaign_id)
-            return
-        runtime = self.model.runtimes.get(campaign_id)
-        if runtime is None:
-            return
-        runtime.running = self.core.campaign(campaign_id).state == "Running"
-        if runtime.running and runtime.dialer is not None:
-            runtime.dialer.kick()
-
-    def _campaign_created(self, campaign_id: str) -> None:
-        hook: Callable[[str], None] | None = getattr(self.model, "attach_campaign", None)
-        if hook is not None:
-            hook(campaign_id)
 
 
 def _noop(_arg: Any) -> None:

@@ -23,16 +23,21 @@ class Boom(RuntimeError):
 
 def fail_after(monkeypatch: pytest.MonkeyPatch, n: int) -> None:
     """Make the engine's ``n``-th emitted event raise instead of being emitted."""
-    original = Emitter.emit
     seen = [0]
 
-    def emit(self: Emitter, *args: Any) -> None:
-        seen[0] += 1
-        if seen[0] == n:
-            raise Boom(f"injected failure at engine event {n}")
-        original(self, *args)
+    def failing(name: str) -> Callable[..., None]:
+        original = getattr(Emitter, name)
 
-    monkeypatch.setattr(Emitter, "emit", emit)
+        def emit(self: Emitter, *args: Any) -> None:
+            seen[0] += 1
+            if seen[0] == n:
+                raise Boom(f"injected failure at engine event {n}")
+            original(self, *args)
+
+        return emit
+
+    for name in ("emit", "emit_next"):  # numbered by the caller, or by the emitter
+        monkeypatch.setattr(Emitter, name, failing(name))
 
 
 # 1: before anything is flushed; 3000: all in the emitter's buffer;

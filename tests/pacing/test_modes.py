@@ -302,7 +302,7 @@ def test_the_connection_threshold_counts_from_its_start_point(
 def test_campaigns_created_through_the_api_dial_with_their_own_settings() -> None:
     """A v2 predictive campaign's pacing strategy reaches the engine's dialer."""
     from sim.connect import OutboundCore
-    from sim.engine.campaigns import config_from_api
+    from sim.engine.wire import config_from_api
     from tests.connect.conftest import T0, make_core, v2_create
 
     core, _ = make_core()

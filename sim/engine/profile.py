@@ -1,0 +1,112 @@
+"""The random draws of a campaign's calls, all from the run's one RNG.
+
+``Profile`` draws outcomes and durations from the scenario's typed outcome
+and duration models; ``PreviewPolicy`` draws an agent's review of a preview
+contact. Samplers are built once, so a draw is one call with no lookup.
+"""
+
+from __future__ import annotations
+
+import random
+
+from sim.scenario import CallDurations, Distribution, Outcomes, PreviewConfig
+from sim.scenario.distributions import Sampler
+
+# Outcome draws.
+LIVE, MACHINE, NO_ANSWER, BUSY, INVALID = range(5)
+
+
+class Profile:
+    """The outcome and duration draws of one campaign's calls."""
+
+    __slots__ = (
+        "busy_signal",
+        "cumulative",
+        "greeting",
+        "greeting_start",
+        "human_as_machine",
+        "machine_as_human",
+        "patience",
+        "ring_to_answer",
+        "rng",
+        "talk",
+        "voicemail",
+    )
+
+    def __init__(self, durations: CallDurations, outcomes: Outcomes, rng: random.Random) -> None:
+        self.rng = rng
+        total = 0.0
+        cumulative = []
+        for p in (
+            outcomes.live_answer,
+            outcomes.voicemail,
+            outcomes.no_answer,
+            outcomes.busy,
+        ):
+            total += p
+            cumulative.append(total)
+        self.cumulative = tuple(cumulative)
+        self.human_as_machine = outcomes.amd.human_as_machine
+        self.machine_as_human = outcomes.amd.machine_as_human
+        self.ring_to_answer: Sampler = durations.ring_to_answer.sampler(rng)
+        self.talk: Sampler = durations.talk.sampler(rng)
+        self.patience: Sampler = durations.patience.sampler(rng)
+        self.voicemail: Sampler = durations.voicemail.sampler(rng)
+        self.busy_signal: Sampler = durations.busy_signal.sampler(rng)
+        self.greeting_start = _optional(durations.greeting_start, rng)
+        self.greeting = _optional(durations.greeting, rng)
+
+    def threshold_offset(self, start_point: str) -> float:
+        """Seconds from the answer to where the connection threshold starts.
+
+        The customer's greeting is drawn (when modelled) for every start point,
+        so runs that differ only in the start point share their random stream.
+        """
+        start = self.greeting_start() if self.greeting_start is not None else 0.0
+        length = self.greeting() if self.greeting is not None else 0.0
+        if start_point == "GREETING_START":
+            return start
+        if start_point == "GREETING_END":
+            return start + length
+        return 0.0
+
+    def draw_outcome(self) -> int:
+        """0 live, 1 machine, 2 no answer, 3 busy, 4 invalid number."""
+        u = self.rng.random()
+        c = self.cumulative
+        if u < c[0]:
+            return LIVE
+        if u < c[1]:
+            return MACHINE
+        if u < c[2]:
+            return NO_ANSWER
+        if u < c[3]:
+            return BUSY
+        return INVALID
+
+
+class PreviewPolicy:
+    """How long an agent reviews a preview contact, and whether it is discarded.
+
+    A review that would outlast the preview timeout ends at the timeout and
+    the contact is dialed (the agent did not act in time).
+    """
+
+    __slots__ = ("discard_probability", "review_time", "rng", "timeout")
+
+    def __init__(self, config: PreviewConfig, rng: random.Random) -> None:
+        self.rng = rng
+        self.timeout: float = config.timeout
+        self.discard_probability: float = config.discard_probability
+        self.review_time: Sampler = config.review_time.sampler(rng)
+
+    def review(self) -> tuple[float, bool]:
+        spent = self.review_time()
+        if spent >= self.timeout:
+            return self.timeout, False
+        return spent, self.rng.random() < self.discard_probability
+
+
+def _optional(distribution: Distribution | None, rng: random.Random) -> Sampler | None:
+    """The sampler of an optional distribution (None when not modelled)."""
+    return None if distribution is None else distribution.sampler(rng)
