@@ -1,14 +1,23 @@
-"""Suite-wide settings.
+"""Suite-wide settings and shared fixtures.
 
 Under CI (the CI environment variable set, as .ci/run is run) hypothesis is
 derandomized: the same examples every run, so a landing never depends on a
 lucky draw. Locally it explores new examples each run.
+
+PostgreSQL: tests that need it get a fresh database of their own on the
+development/CI server (127.0.0.1:5432, user postgres), dropped afterwards;
+without a server they are skipped with a one-line reason, or failed when
+SIM_REQUIRE_POSTGRES is set (.ci/run sets it).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import uuid
+from collections.abc import Iterator
 
+import pytest
 from hypothesis import settings
 
 settings.register_profile("ci", derandomize=True, print_blob=True)
@@ -17,12 +26,6 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 # --------------------------------------------------------------------------- PostgreSQL
-
-import contextlib  # noqa: E402
-import uuid  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
-
-import pytest  # noqa: E402
 
 # The server of the development and CI machines; SIM_TEST_POSTGRES overrides it.
 POSTGRES_SERVER = os.environ.get(

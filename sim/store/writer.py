@@ -126,6 +126,7 @@ class RowWriter:
         self._named = dialect.paramstyle == "named"
         self._sql = {t.name: insert_sql(t, dialect, run_id) for t in (events, *_PROJECTIONS)}
         self._copy: dict[str, Any] = {}
+        self._copy_rows: Any = None
         self._errors: tuple[type[Exception], ...] = (DBAPIError,)
         if dialect.name == "postgresql":
             from sim.store import postgres
@@ -133,6 +134,7 @@ class RowWriter:
             if postgres.uses_copy(engine):
                 tables = (events, *_PROJECTIONS)
                 self._copy = {t.name: postgres.CopyStatement(t) for t in tables}
+                self._copy_rows = postgres.copy_rows
                 self._errors += postgres.DRIVER_ERRORS
         self._streams = StreamNumbers()
 
@@ -160,10 +162,8 @@ class RowWriter:
     def _insert(self, conn: Connection, table: str, rows: list[Row]) -> None:
         if not rows:
             return
-        if self._copy:
-            from sim.store.postgres import copy_rows
-
-            copy_rows(conn, self._copy[table], self._run_id, rows)
+        if self._copy_rows is not None:
+            self._copy_rows(conn, self._copy[table], self._run_id, rows)
             return
         params: list[Any] = rows
         if self._named:

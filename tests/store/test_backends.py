@@ -122,3 +122,38 @@ def test_several_processes_write_runs_at_once(
         assert _rows(store, info.id) == reference
         assert replay(store, info.id).equal
     next(backend_store, None)  # dispose (and drop)
+
+
+def test_postgresql_appends_by_copy_not_inserts(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every row of the log and the projections reaches PostgreSQL through COPY:
+    no INSERT into those tables goes through SQLAlchemy while a run is written."""
+    from sqlalchemy import event
+
+    from sim.store import postgres
+
+    from .conftest import write_run
+    from .factories import sample_run
+
+    copied: dict[str, int] = {}
+    real_copy = postgres.copy_rows
+
+    def counting(conn: Any, statement: Any, run_id: int, rows: Any) -> None:
+        table = statement.sql.split('"')[1]
+        copied[table] = copied.get(table, 0) + len(rows)
+        real_copy(conn, statement, run_id, rows)
+
+    monkeypatch.setattr(postgres, "copy_rows", counting)
+    store = Store(postgres_url)
+    statements: list[str] = []
+    event.listen(store.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    run_id = write_run(store, sample_run().events)
+    tables = ("events", "contacts", "agent_intervals", "interval_kpis")
+    into = tuple(f"INSERT INTO {t} " for t in tables)
+    assert [s for s in statements if s.startswith(into)] == []
+    assert any(s.startswith("INSERT INTO runs ") for s in statements)  # the spy works
+    rows = _rows(store, run_id)
+    assert copied == {t: len(rows[t]) for t in tables}
+    assert replay(store, run_id).equal
+    store.dispose()
