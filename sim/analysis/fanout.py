@@ -17,7 +17,7 @@ Where a task's run lands (``delivery``):
   task order, one transaction per run. Used for a SQLite file when the
   workers may be on other machines (``--scheduler``), and for an in-memory
   store. Limits: a run's rows travel through the scheduler's network and sit
-  compressed in the worker's and then the client's memory (~30 bytes per
+  compressed in the worker's and then the client's memory (~25 bytes per
   event); the client writes alone, so its disk sets the pace.
 
 A worker that dies mid-task loses nothing: Dask runs the task again on

@@ -11,7 +11,7 @@ into the target store in one transaction, so a reader never sees half of it.
 The same two halves copy a run between any two stores (``copy_run``):
 ``export_run`` reads a stored run into a ``ShippedRun``.
 
-Limits: a shipped run is held whole in memory, compressed (about 30 bytes
+Limits: a shipped run is held whole in memory, compressed (about 25 bytes
 per event), by the worker until the client takes it and by the client
 until it is written.
 """
