@@ -282,6 +282,5 @@ class Simulation:
             self.model.detach_campaign(str(campaign_id))
 
 
-
 def _noop(_arg: Any) -> None:
     """The marker event that ends a run at a given instant."""
