@@ -1,11 +1,15 @@
-"""Benchmark: synthetic events through ``EventWriter`` into a SQLite file.
+"""Benchmark: synthetic events through ``EventWriter`` into SQLite and PostgreSQL.
 
 Run:  .venv/bin/python benchmarks/bench_store.py [--events 2000000] [--db PATH]
+          [--postgres postgresql+psycopg://postgres@127.0.0.1:5432] [--no-postgres]
 
-Prints events/s for the full writer (log + live projections), for the
-reference of a bare ``executemany`` of the same rows into the same schema
-(measured in the same run, so the ratio is machine-independent), and the
-peak RSS of the process. Not a timed test.
+Prints events/s for the full writer (log + live projections) into a SQLite
+file, for the reference of a bare ``executemany`` of the same rows into the
+same schema (measured in the same run, so the ratio is machine-independent),
+and the peak RSS of the process. Then the same writer into a fresh PostgreSQL
+database on the ``--postgres`` server (created and dropped here; appends go
+through binary COPY), and the ratio of the two writers' throughputs
+(``postgres/sqlite=...``, target >= 0.5). Not a timed test.
 """
 
 from __future__ import annotations
@@ -211,7 +215,7 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def bench_writer(db: Path, n_events: int) -> tuple[int, float]:
+def bench_writer(db: Path | str, n_events: int) -> tuple[int, float]:
     store = Store(db)
     run_id = store.begin_run(name="bench", scenario={}, seed=1, version="bench", sim_start=START)
     writer = store.writer(run_id, 900.0)
@@ -280,12 +284,39 @@ def bench_reference(db: Path, n_events: int) -> tuple[int, float]:
     return count, elapsed
 
 
+def bench_postgres(server: str, n_events: int) -> tuple[int, float] | str:
+    """(events, seconds) of the writer into a fresh database on ``server``, or why not."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(server)
+    params = {"host": url.host, "port": url.port or 5432, "user": url.username}
+    params |= {"password": url.password, "dbname": "postgres", "autocommit": True}
+    name = f"sim_bench_{uuid.uuid4().hex[:12]}"
+    try:
+        with psycopg.connect(**params, connect_timeout=3) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.Error as error:
+        return f"skipped: {server} not reachable ({type(error).__name__})"
+    try:
+        return bench_writer(f"{server}/{name}", n_events)
+    finally:
+        with psycopg.connect(**params) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=2_000_000)
     parser.add_argument(
         "--db", type=Path, default=None, help="database file (default: a temp file)"
     )
+    parser.add_argument(
+        "--postgres",
+        default="postgresql+psycopg://postgres@127.0.0.1:5432",
+        help="PostgreSQL server URL (without a database: one is created and dropped)",
+    )
+    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db or Path(tmp) / "bench.db"
@@ -305,6 +336,17 @@ def main() -> None:
             f"peak RSS    : {rss_writer:.0f} MB after writer (started at {rss0:.0f} MB);"
             f" file {os.path.getsize(db) / 1e6:.0f} MB"
         )
+    if args.no_postgres:
+        return
+    measured = bench_postgres(args.postgres, args.events)
+    if isinstance(measured, str):
+        print(f"PostgreSQL  : {measured}")
+        return
+    pn, psecs = measured
+    pg_rate = pn / psecs
+    print(f"PostgreSQL  : {pn:>9,} events in {psecs:6.2f} s = {pg_rate:>9,.0f} events/s (COPY)")
+    print(f"SQLite      : {n:>9,} events in {secs:6.2f} s = {rate:>9,.0f} events/s")
+    print(f"postgres/sqlite={pg_rate / rate:.2f}")
 
 
 if __name__ == "__main__":

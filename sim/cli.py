@@ -20,6 +20,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from sim import __version__
+from sim.cli_dask import SCHEDULER_OPTION, WORKERS_OPTION, cluster_for, task_bar
 
 BAD_INPUT = 2
 SIGINT_EXIT = 130  # 128 + SIGINT, the shell's convention
@@ -135,13 +136,8 @@ def main() -> None:
     show_default=True,
     help="Seeded replications (seed, seed+1, ...); >1 reports means with 95% CIs.",
 )
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Worker processes for replications.",
-)
+@WORKERS_OPTION
+@SCHEDULER_OPTION
 @click.option(
     "--warmup",
     default="0s",
@@ -155,15 +151,21 @@ def run(
     quiet: bool,
     fmt: str,
     replications: int,
-    workers: int,
+    workers: int | None,
+    scheduler: str | None,
     warmup: str,
 ) -> None:
-    """Run SCENARIO, record every event in --db, print the run id and summary."""
+    """Run SCENARIO, record every event in --db, print the run id and summary.
+
+    With --replications, each replication is a Dask task (a local cluster, or
+    --scheduler's)."""
     parsed = _load(scenario)
     _check_seeds(parsed, seed, replications)
     store = _store(db, read_only=False)
     if replications > 1:
-        _replications(parsed, store, replications, workers, seed, _duration(warmup), fmt)
+        warm = _duration(warmup)
+        with cluster_for(workers, scheduler, replications, quiet) as cluster:
+            _replications(parsed, store, replications, cluster, seed, warm, fmt, quiet)
         return
     from sim.analysis.summary import format_table, run_summary
     from sim.runner import RunFailed, run_scenario
@@ -204,7 +206,14 @@ def _print_analytic(scenario: Any, summary: Any) -> None:
 
 
 def _replications(
-    scenario: Any, store: Any, k: int, workers: int, seed: int | None, warmup: float, fmt: str
+    scenario: Any,
+    store: Any,
+    k: int,
+    cluster: Any,
+    seed: int | None,
+    warmup: float,
+    fmt: str,
+    quiet: bool,
 ) -> None:
     from sim.analysis.experiments import (
         format_replication_table,
@@ -212,7 +221,11 @@ def _replications(
         run_replications,
     )
 
-    ids = run_replications(scenario, store, k, workers=workers, base_seed=seed)
+    update, close = task_bar(quiet, k)
+    try:
+        ids = run_replications(scenario, store, k, cluster=cluster, base_seed=seed, progress=update)
+    finally:
+        close()
     report = replication_report(store, ids, warmup_s=warmup)
     if fmt == "json":
         click.echo(json.dumps(report, indent=2))
@@ -417,23 +430,25 @@ def plot(db: str, run_id: int | None, sweep_id: str | None, out: str) -> None:
     help="Seeded replications per grid point.",
 )
 @click.option("--db", required=True, help="SQLite file (or SQLAlchemy URL) for the results.")
-@click.option(
-    "--workers", type=click.IntRange(min=1), default=2, show_default=True, help="Worker processes."
-)
+@WORKERS_OPTION
+@SCHEDULER_OPTION
 @click.option("--warmup", default="0s", show_default=True, help="Warm-up to discard.")
 @click.option("--seed", type=SEED, default=None, help="Base seed (default: the scenario's).")
+@click.option("--quiet", is_flag=True, help="No progress bar, no dashboard address.")
 @FORMAT_OPTION
 def sweep(
     scenario: str,
     varies: tuple[str, ...],
     replications: int,
     db: str,
-    workers: int,
+    workers: int | None,
+    scheduler: str | None,
     warmup: str,
     seed: int | None,
+    quiet: bool,
     fmt: str,
 ) -> None:
-    """Run a grid of variations of SCENARIO, K replications per point, in parallel."""
+    """Run a grid of variations of SCENARIO, K replications per point, as Dask tasks."""
     from sim.analysis.experiments import run_sweep
     from sim.analysis.grid import grid_points, parse_vary
     from sim.scenario import ScenarioError, apply_overrides
@@ -442,15 +457,25 @@ def sweep(
     _check_seeds(parsed, seed, replications)
     try:
         grid = [parse_vary(v) for v in varies]
-        for point in grid_points(grid):
+        points = grid_points(grid)
+        for point in points:
             apply_overrides(parsed, point)  # every point valid before anything runs
     except ValueError as error:
         _fail(f"--vary: {error}")
     except ScenarioError as error:
         _fail("--vary makes an invalid scenario:\n" + "\n".join(error.errors))
+    warm = _duration(warmup)
     _store(db, read_only=False).dispose()  # refuse a non-store before any work
-    sweep_id = run_sweep(parsed, db, grid, replications, workers, base_seed=seed)
-    _sweep_report(_store(db), sweep_id, _duration(warmup), fmt)
+    total = len(points) * replications
+    with cluster_for(workers, scheduler, total, quiet) as cluster:
+        update, close = task_bar(quiet, total)
+        try:
+            sweep_id = run_sweep(
+                parsed, db, grid, replications, progress=update, base_seed=seed, cluster=cluster
+            )
+        finally:
+            close()
+    _sweep_report(_store(db), sweep_id, warm, fmt)
 
 
 @main.command()
@@ -477,9 +502,8 @@ def sweep(
     show_default=True,
     help="Seeded replications per probed headcount.",
 )
-@click.option(
-    "--workers", type=click.IntRange(min=1), default=2, show_default=True, help="Worker processes."
-)
+@WORKERS_OPTION
+@SCHEDULER_OPTION
 @click.option(
     "--confidence",
     type=click.FloatRange(0.5, 0.999),
@@ -490,38 +514,48 @@ def sweep(
 @click.option("--low", type=click.IntRange(min=1), default=None, help="First headcount tried.")
 @click.option("--high", type=click.IntRange(min=1), default=None, help="Headcount cap.")
 @click.option("--db", default=None, help="Keep the probe runs here (default: discarded).")
+@click.option("--quiet", is_flag=True, help="No probe lines or dashboard address on stderr.")
 def staff(
     scenario: str,
     deadline: str,
     max_abandonment: float,
     group_path: str,
     replications: int,
-    workers: int,
+    workers: int | None,
+    scheduler: str | None,
     confidence: float,
     low: int | None,
     high: int | None,
     db: str | None,
+    quiet: bool,
 ) -> None:
-    """Find the fewest agents that finish the list by --deadline within --max-abandonment."""
+    """Find the fewest agents that finish the list by --deadline within --max-abandonment.
+
+    Each probe's replications are Dask tasks (a local cluster, or --scheduler's)."""
     from sim.analysis.staffing import find_staffing
 
     parsed = _load(scenario)
     _check_seeds(parsed, None, replications)
-    try:
-        result = find_staffing(
-            parsed,
-            deadline_s=_duration(deadline),
-            max_abandonment=max_abandonment,
-            group_path=group_path,
-            k=replications,
-            workers=workers,
-            confidence=confidence,
-            low=low,
-            high=high,
-            store_url=db,
-        )
-    except ValueError as error:
-        _fail(str(error))
+    deadline_s = _duration(deadline)
+    if db is not None:
+        _store(db, read_only=False).dispose()
+    with cluster_for(workers, scheduler, replications, quiet) as cluster:
+        try:
+            result = find_staffing(
+                parsed,
+                deadline_s=deadline_s,
+                max_abandonment=max_abandonment,
+                group_path=group_path,
+                k=replications,
+                cluster=cluster,
+                confidence=confidence,
+                low=low,
+                high=high,
+                store_url=db,
+                progress=None if quiet else lambda p: click.echo(p.describe(), err=True),
+            )
+        except ValueError as error:
+            _fail(str(error))
     click.echo(result.explanation)
     if result.agents is None:
         sys.exit(1)

@@ -1,6 +1,6 @@
 """The ``sim`` command line, through click's CliRunner.
 
-Exit codes (sim/cli.py): 0 success, 1 a check that ran and failed, 2 bad
+Exit codes (sim/cli): 0 success, 1 a check that ran and failed, 2 bad
 input, always with a message and never a traceback.
 """
 

@@ -83,6 +83,7 @@ PUBLIC: dict[str, list[str]] = {
         "staffing_changes",
     ],
     "sim.store": [
+        "DuplicateRun",
         "EventWriter",
         "ProjectionRows",
         "Projector",

@@ -1,7 +1,7 @@
 """Replications and sweeps: many seeded runs of one scenario, and their confidence intervals.
 
-Runs go to worker processes through ``sim.analysis.parallel`` (scratch
-files merged by the parent: one writer, no lock errors). Replication ``i`` uses seed
+Each run is a Dask task (``sim.analysis.fanout``): on a LocalCluster sized to
+the machine by default, or on an existing cluster. Replication ``i`` uses seed
 ``base_seed + i``; in a sweep every point uses the same seeds (common random
 numbers), so differences between points are not drowned in seed noise.
 """
@@ -12,15 +12,14 @@ import dataclasses
 import math
 import uuid
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import orjson
 from sqlalchemy import Connection, func, select
 
+from sim.analysis.fanout import Cluster, ProgressFn, Task, execute, using_cluster
 from sim.analysis.grid import grid_points
-from sim.analysis.parallel import ProgressFn, Task, execute, merge_run, worker_pool
 from sim.analysis.summary import run_summary
 from sim.scenario import Scenario, apply_overrides, parse_scenario, resolved_dict
 from sim.store import Store
@@ -41,7 +40,6 @@ __all__ = [
     "ProgressFn",
     "format_replication_table",
     "format_sweep_table",
-    "merge_run",
     "new_sweep_id",
     "replication_report",
     "run_kpis",
@@ -50,7 +48,6 @@ __all__ = [
     "run_sweep",
     "sweep_report",
     "sweep_runs",
-    "worker_pool",
 ]
 
 # KPIs recomputed after the warm-up; every other KPI covers the whole run.
@@ -80,7 +77,9 @@ def run_replications(
     store: Store,
     k: int,
     *,
-    workers: int = 1,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    cluster: Cluster | None = None,
     base_seed: int | None = None,
     progress: ProgressFn | None = None,
 ) -> list[int]:
@@ -89,14 +88,17 @@ def run_replications(
     The runs share a fresh sweep id (point ``{}``) and carry their index in
     ``replication``, so reports can find them together. ``base_seed``
     defaults to the scenario's seed. Failed runs are recorded, not raised.
+    Each run is a Dask task on ``cluster``, else on ``scheduler`` (or
+    ``SIM_DASK_SCHEDULER``), else on a LocalCluster of ``workers`` processes
+    (default: one per core) started for the call.
     """
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
     base = scenario.seed if base_seed is None else base_seed
     data, sweep = resolved_dict(scenario), _sweep_id(scenario)
     tasks = [Task(data, base + i, sweep, {}, i) for i in range(k)]
-    with worker_pool(min(workers, k)) as pool:
-        return execute(tasks, store, pool, progress)
+    with using_cluster(cluster, workers, scheduler, len(tasks)) as active:
+        return execute(tasks, store, active, progress)
 
 
 def _cutoff_kpis(conn: Connection, run_id: int, cutoff: float) -> dict[str, float | None]:
@@ -290,14 +292,14 @@ def run_point(
     point: Mapping[str, Any],
     k: int,
     *,
-    pool: Executor | None,
+    cluster: Cluster,
     sweep: str,
     base_seed: int | None = None,
     progress: ProgressFn | None = None,
 ) -> list[int]:
-    """``k`` replications of ``scenario`` with ``point`` applied, in ``pool``; run ids."""
+    """``k`` replications of ``scenario`` with ``point`` applied, on ``cluster``; run ids."""
     base = scenario.seed if base_seed is None else base_seed
-    return execute(_point_tasks(scenario, dict(point), k, sweep, base), store, pool, progress)
+    return execute(_point_tasks(scenario, dict(point), k, sweep, base), store, cluster, progress)
 
 
 def new_sweep_id(scenario: Scenario) -> str:
@@ -310,17 +312,22 @@ def run_sweep(
     store_url: str,
     varies: Sequence[tuple[str, Sequence[Any]]],
     k: int,
-    workers: int,
+    workers: int | None = None,
     progress: ProgressFn | None = None,
     *,
     base_seed: int | None = None,
+    scheduler: str | None = None,
+    cluster: Cluster | None = None,
+    deliver: str | None = None,
 ) -> str:
     """Simulate ``k`` replications at every point of the grid; the sweep id.
 
     Points are the cartesian product of ``varies`` (see ``grid.parse_vary``),
     each applied with ``apply_overrides`` (an invalid point raises
     ``ScenarioError`` before anything runs). Replication ``i`` of every point
-    uses seed ``base_seed + i`` (default: the scenario's seed).
+    uses seed ``base_seed + i`` (default: the scenario's seed). Every run is a
+    Dask task, placed as ``run_replications`` says; ``deliver`` forces how runs
+    reach the store ('direct' or 'ship', see ``fanout.delivery``).
     """
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
@@ -329,8 +336,8 @@ def run_sweep(
     tasks = [t for p in grid_points(varies) for t in _point_tasks(scenario, p, k, sweep, base)]
     store = Store(store_url)
     try:
-        with worker_pool(min(workers, len(tasks))) as pool:
-            execute(tasks, store, pool, progress)
+        with using_cluster(cluster, workers, scheduler, len(tasks)) as active:
+            execute(tasks, store, active, progress, deliver=deliver)
     finally:
         store.dispose()
     return sweep

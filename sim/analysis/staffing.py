@@ -27,7 +27,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from sim.analysis.experiments import new_sweep_id, run_kpis, run_point, worker_pool
+from sim.analysis.experiments import new_sweep_id, run_kpis, run_point
+from sim.analysis.fanout import Cluster, using_cluster
 from sim.analysis.stats import CI, mean_ci
 from sim.scenario import Scenario, resolved_dict
 from sim.scenario.overrides import parse_path
@@ -114,8 +115,8 @@ def _unfinished(store: Store, run_id: int) -> int:
 class _Search:
     """Runs and judges probes; remembers each so no headcount is simulated twice."""
 
-    def __init__(self, scenario: Scenario, store: Store, pool: Any, **settings: Any) -> None:
-        self.scenario, self.store, self.pool = scenario, store, pool
+    def __init__(self, scenario: Scenario, store: Store, cluster: Cluster, **settings: Any) -> None:
+        self.scenario, self.store, self.cluster = scenario, store, cluster
         self.s = settings
         self.sweep = new_sweep_id(scenario)
         self.probes: dict[int, Probe] = {}
@@ -130,7 +131,9 @@ class _Search:
     def _probe(self, agents: int) -> Probe:
         s = self.s
         point = staffing_overrides(self.scenario, s["group_path"], agents)
-        ids = run_point(self.scenario, self.store, point, s["k"], pool=self.pool, sweep=self.sweep)
+        ids = run_point(
+            self.scenario, self.store, point, s["k"], cluster=self.cluster, sweep=self.sweep
+        )
         kpis = [run_kpis(self.store, rid) for rid in ids]
         statuses = [self.store.run(rid).status for rid in ids]
         unfinished = sum(
@@ -160,7 +163,9 @@ def find_staffing(
     max_abandonment: float,
     group_path: str = "agent_groups[0].staffing",
     k: int = 10,
-    workers: int = 1,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    cluster: Cluster | None = None,
     confidence: float = 0.95,
     low: int | None = None,
     high: int | None = None,
@@ -173,7 +178,8 @@ def find_staffing(
     the first headcount tried; ``high`` caps the search (default: doubling up
     to ``MAX_AGENTS``); if ``high`` is given and fails, there is no answer.
     Runs go to ``store_url`` (default: a temporary database, deleted after).
-    ``progress`` is called with each probe as it finishes.
+    ``progress`` is called with each probe as it finishes. A probe's runs are
+    Dask tasks, placed as ``experiments.run_replications`` says.
 
     Raises:
         ValueError: ``k < 2`` (an interval needs two runs), a bad bound or
@@ -198,8 +204,8 @@ def find_staffing(
         url = store_url or str(Path(tmp) / "staffing.db")
         store = Store(url)
         try:
-            with worker_pool(min(workers, k)) as pool:
-                search = _Search(scenario, store, pool, **settings)
+            with using_cluster(cluster, workers, scheduler, k) as active:
+                search = _Search(scenario, store, active, **settings)
                 answer = _bracket_and_bisect(search, start, cap, fixed_high=high is not None)
         finally:
             store.dispose()

@@ -28,7 +28,7 @@ from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, select, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from sim.store.schema import (
@@ -101,6 +101,10 @@ def resolve(url: str | Path) -> Target:
         if not database or database == ":memory:":
             return Target(text_, ":memory:", None)
         return Target(text_, database, Path(database).expanduser())
+    if parsed.drivername in ("postgresql", "postgres"):
+        # psycopg 3 is the PostgreSQL driver sim installs (psycopg2 is not a dependency).
+        parsed = parsed.set(drivername="postgresql+psycopg")
+        text_ = parsed.render_as_string(hide_password=False)
     return Target(text_, parsed.render_as_string(hide_password=True), None)
 
 
@@ -121,7 +125,14 @@ def _head(head: bytes) -> str:
 
 
 def file_state(target: Target) -> str:
-    """ "absent", "empty" (0 bytes) or "sqlite"; StoreError for anything else."""
+    """ "absent", "empty" (0 bytes) or "sqlite"; StoreError for anything else.
+
+    The file is looked at through SQLite, never through ``open()``: closing any
+    descriptor of a file drops every POSIX lock this process holds on it, so
+    a plain read of a store that another connection of this process is
+    writing (a Dask worker runs several runs) would let other processes in
+    mid-transaction. Only a file SQLite refuses is read, for the message.
+    """
     path = target.path
     assert path is not None
     try:
@@ -131,12 +142,26 @@ def file_state(target: Target) -> str:
             return "absent"
         if path.stat().st_size == 0:
             return "empty"
-        with path.open("rb") as handle:
-            head = handle.read(100)
     except OSError as error:
         raise StoreError(f"{target.name}: cannot read ({error.strerror or error})") from error
-    if not head.startswith(SQLITE_HEADER):
-        raise StoreError(f"{target.name}: not a SQLite database ({_head(head)}), not a sim store")
+    uri = "file:" + quote(str(path.resolve())) + "?mode=ro"
+    try:
+        probe = sqlite3.connect(uri, uri=True, timeout=_BUSY_MS / 1000)
+        try:
+            probe.execute("PRAGMA schema_version").fetchone()
+        finally:
+            probe.close()
+    except sqlite3.DatabaseError as error:
+        if "not a database" not in str(error):
+            raise StoreError(f"{target.name}: cannot read ({error})") from error
+        try:  # not SQLite: no connection of ours can hold a lock on it
+            with path.open("rb") as handle:
+                head = handle.read(100)
+        except OSError as oserror:
+            raise StoreError(f"{target.name}: cannot read ({oserror})") from oserror
+        raise StoreError(
+            f"{target.name}: not a SQLite database ({_head(head)}), not a sim store"
+        ) from None
     return "sqlite"
 
 
@@ -220,8 +245,10 @@ def convert_errors(engine: Engine, name: str) -> None:
 
     def handle(context: Any) -> None:
         error = context.original_exception
-        if isinstance(error, StoreError):
-            return
+        if isinstance(error, StoreError) or isinstance(
+            context.sqlalchemy_exception, IntegrityError
+        ):
+            return  # a constraint its caller names: a duplicate event, run or task
         detail = getattr(context.sqlalchemy_exception, "orig", None) or error
         raise StoreError(f"{name}: database error: {detail}") from context.sqlalchemy_exception
 

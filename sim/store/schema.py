@@ -86,6 +86,24 @@ store_meta = Table(
     Column("value", Text, nullable=False),
 )
 
+# Exactly one completed run per task of a sweep (sweep, point, replication):
+# a task run twice (a worker died, or was taken for dead, and Dask ran it
+# again) can never leave two completed runs; see ``sim.store.tasks``.
+_completed_task = (
+    (runs.c.status == literal_column("'completed'"))
+    & runs.c.sweep.is_not(None)
+    & runs.c.replication.is_not(None)
+)
+Index(
+    "uq_runs_completed_task",
+    runs.c.sweep,
+    runs.c.point,
+    runs.c.replication,
+    unique=True,
+    sqlite_where=_completed_task,
+    postgresql_where=_completed_task,
+)
+
 events = Table(
     "events",
     metadata,

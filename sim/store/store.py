@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
 
 from sim.domain import Event
 from sim.store.liveness import owner_gone, this_process
@@ -32,6 +33,15 @@ RUN_STATUSES = ("running", "completed", "failed", "interrupted")
 FINAL_STATUSES = ("completed", "failed", "interrupted")
 # The largest run id a query may carry (a signed 64-bit integer).
 MAX_RUN_ID = 2**63 - 1
+
+
+class DuplicateRun(StoreError):
+    """A run cannot be completed: its sweep task already has a completed run
+    (``sim.store.tasks``: exactly one completed run per sweep, point, replication)."""
+
+    def __init__(self, run_id: int) -> None:
+        super().__init__(f"run {run_id}: its sweep task already has a completed run")
+        self.run_id = run_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +177,9 @@ class Store:
         """Close the run record: final status, its error or reason, counts, times.
 
         ``status`` is 'completed', 'failed' or 'interrupted'; ``sim_end`` None
-        says the projections were not closed (see ``RunInfo.killed``).
+        says the projections were not closed (see ``RunInfo.killed``). Raises
+        ``DuplicateRun`` (and leaves the run as it was) when the run belongs to a
+        sweep task that another run has already completed.
         """
         if status not in FINAL_STATUSES:
             raise StoreError(
@@ -183,8 +195,11 @@ class Store:
             "events": events,
             "ended_at": _now_iso(),
         }
-        with self.engine.begin() as conn:
-            conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
+        except IntegrityError as error:  # uq_runs_completed_task
+            raise DuplicateRun(run_id) from error
 
     def set_interval(self, run_id: int, interval_s: float) -> None:
         """Record the reporting interval the run's ``interval_kpis`` use (for replay)."""

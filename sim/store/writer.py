@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import Engine, update
+from sqlalchemy import Connection, Engine, update
 from sqlalchemy.exc import DBAPIError
 
 from sim.domain import TERMINAL_TYPES, Event, EventType
@@ -116,6 +116,8 @@ class StreamNumbers:
 class RowWriter:
     """Inserts ``RowBatch``es of one run, each in one transaction.
 
+    On SQLite (and any other DBAPI) rows go through ``executemany``; on
+    PostgreSQL through binary COPY (``sim.store.postgres``).
     The transaction also adds the batch's events to ``runs.events`` and sets
     ``runs.heartbeat_at``: a reader sees how far a run has got, and when its
     writer last showed a sign of life (``sim.store.liveness``).
@@ -127,40 +129,76 @@ class RowWriter:
         dialect = engine.dialect
         self._named = dialect.paramstyle == "named"
         self._sql = {t.name: insert_sql(t, dialect, run_id) for t in (events, *_PROJECTIONS)}
+        self._copy: dict[str, Any] = {}
+        self._copy_rows: Any = None
+        self._errors: tuple[type[Exception], ...] = (DBAPIError,)
+        if dialect.name == "postgresql":
+            from sim.store import postgres
+
+            if postgres.uses_copy(engine):
+                tables = (events, *_PROJECTIONS)
+                self._copy = {t.name: postgres.CopyStatement(t) for t in tables}
+                self._copy_rows = postgres.copy_rows
+                self._errors += postgres.DRIVER_ERRORS
         self._streams = StreamNumbers()
 
     def write(self, batch: RowBatch) -> None:
         """Insert the batch in one transaction; raise StoreError if it fails."""
-        run_id = self._run_id
+        try:
+            with self._engine.begin() as conn:
+                self.write_in(conn, batch)
+        except StoreError:
+            raise
+        except self._errors as exc:
+            raise StoreError(_failure(self._run_id, batch.events, exc)) from exc
+
+    def write_in(self, conn: Connection, batch: RowBatch, progress: bool = True) -> None:
+        """Insert the batch inside ``conn``'s open transaction (the caller commits).
+
+        ``progress``: also count its events into ``runs.events`` and beat the
+        run's heartbeat (a run being written; not a copy of a finished one).
+        """
         p = batch.projections
         tables = (p.contacts, p.agent_intervals, p.interval_kpis)
         log: list[Row] = []
         for columns in batch.log:
             log.extend(self._streams.rows(columns))
-        progress = update(runs).where(runs.c.id == run_id)
-        progress = progress.values(
-            events=runs.c.events + batch.events,
-            heartbeat_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
+        self._insert(conn, events.name, log)
+        for table, rows in zip(_PROJECTIONS, tables, strict=True):
+            self._insert(conn, table.name, rows)
+        if not progress:
+            return
+        conn.execute(
+            update(runs)
+            .where(runs.c.id == self._run_id)
+            .values(
+                events=runs.c.events + batch.events,
+                heartbeat_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
+            )
         )
-        try:
-            with self._engine.begin() as conn:
-                self._insert(conn, events.name, log)
-                for table, rows in zip(_PROJECTIONS, tables, strict=True):
-                    self._insert(conn, table.name, rows)
-                conn.execute(progress)
-        except (DBAPIError, StoreError) as exc:
-            detail = exc.orig if isinstance(exc, DBAPIError) else exc
-            raise StoreError(
-                f"run {run_id}: writing {batch.events} events failed: {detail}"
-            ) from exc
 
-    def _insert(self, conn: Any, table: str, rows: list[Row]) -> None:
+    def _insert(self, conn: Connection, table: str, rows: list[Row]) -> None:
         if not rows:
+            return
+        if self._copy_rows is not None:
+            self._copy_rows(conn, self._copy[table], self._run_id, rows)
             return
         params: list[Any] = rows
         if self._named:
             params = [{f"p{i}": v for i, v in enumerate(r)} for r in rows]
         conn.exec_driver_sql(self._sql[table], params)
+
+
+def _failure(run_id: int, n_events: int, exc: Exception) -> str:
+    """The message of a failed batch, naming a constraint violation alike on every backend."""
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    kind, text = type(orig).__name__, str(orig)
+    what = ""
+    if kind == "UniqueViolation" or "UNIQUE constraint" in text:
+        what = "duplicate event: (run, stream, version) already stored: "
+    elif kind == "ForeignKeyViolation" or "FOREIGN KEY constraint" in text:
+        what = "the run is no longer in the store: "
+    return f"run {run_id}: writing {n_events} events failed: {what}{text}"
 
 
 class EventWriter:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -24,13 +25,16 @@ def invoke(*args: str) -> Result:
 
 
 @pytest.fixture(scope="module")
-def sweep_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def sweep_db(tmp_path_factory: pytest.TempPathFactory, dask_cluster: Any) -> Path:
+    """A sweep run on an existing scheduler (--scheduler): into a SQLite file, so
+    the workers ship their runs back and the command writes them."""
     path = tmp_path_factory.mktemp("sweep") / "sweep.db"
     result = invoke(
         "sweep", str(QUICKSTART), "--vary", f"{AGENTS}=10,30",
-        "--replications", "2", "--workers", "2", "--db", str(path),
+        "--replications", "2", "--scheduler", dask_cluster.address, "--db", str(path),
     )  # fmt: skip
     assert result.exit_code == 0, result.output
+    assert "dask dashboard: http" in result.stderr
     return path
 
 
@@ -73,10 +77,11 @@ def test_plot_sweep_writes_capacity_curves(sweep_db: Path, tmp_path: Path) -> No
 
 
 def test_run_replications_reports_means_with_intervals(tmp_path: Path) -> None:
+    """No --scheduler: a local cluster is started for the command."""
     db = tmp_path / "reps.db"
     result = invoke(
-        "run", str(QUICKSTART), "--db", str(db), "--replications", "3", "--quiet",
-        "--format", "json",
+        "run", str(QUICKSTART), "--db", str(db), "--replications", "3", "--workers", "2",
+        "--quiet", "--format", "json",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     with sqlite3.connect(db) as conn:
@@ -86,10 +91,10 @@ def test_run_replications_reports_means_with_intervals(tmp_path: Path) -> None:
     assert 0 < occupancy["mean"] < 1 and occupancy["half_width"] > 0
 
 
-def test_staff_finds_a_headcount_between_failing_and_meeting_probes() -> None:
+def test_staff_finds_a_headcount_between_failing_and_meeting_probes(dask_cluster: Any) -> None:
     result = invoke(
         "staff", str(QUICKSTART), "--deadline", "2h", "--replications", "3",
-        "--low", "10", "--high", "30",
+        "--low", "10", "--high", "30", "--scheduler", dask_cluster.address, "--quiet",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     first = result.output.splitlines()[0]
@@ -101,3 +106,32 @@ def test_staff_finds_a_headcount_between_failing_and_meeting_probes() -> None:
         if "agents:" in line
     }
     assert probes[found] == "meets" and probes[found - 1] == "fails"
+
+
+def test_sweep_into_postgresql_then_report_replay_and_plot(
+    postgres_url: str, dask_cluster: Any, tmp_path: Path
+) -> None:
+    """Any SQLAlchemy URL works for --db: the workers write to PostgreSQL directly."""
+    result = invoke(
+        "sweep", str(QUICKSTART), "--vary", f"{AGENTS}=10,30", "--replications", "2",
+        "--scheduler", dask_cluster.address, "--db", postgres_url, "--format", "json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    entries = json.loads(result.stdout)
+    assert [e["point"][AGENTS] for e in entries] == [10, 30]
+    assert all(len(e["runs"]) == 2 and not e["failed"] for e in entries)
+    report = invoke("report", postgres_url, "--sweep", "--format", "json")
+    assert json.loads(report.stdout) == entries
+    replayed = invoke("replay", postgres_url, "--run", str(entries[0]["runs"][0]))
+    assert replayed.exit_code == 0 and "equal" in replayed.output
+    plotted = invoke("plot", postgres_url, "--sweep", "--out", str(tmp_path))
+    assert plotted.exit_code == 0 and plotted.output.split()
+
+
+def test_unreachable_scheduler_exits_2_with_its_address(tmp_path: Path) -> None:
+    result = invoke(
+        "sweep", str(QUICKSTART), "--vary", f"{AGENTS}=10", "--replications", "1",
+        "--scheduler", "tcp://127.0.0.1:9", "--db", str(tmp_path / "x.db"),
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in result.stderr

@@ -21,15 +21,28 @@ def test_committed_notebook_has_no_outputs() -> None:
 
 
 @pytest.mark.slow
-def test_notebook_executes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    db = tmp_path / "dial_rates.db"
-    monkeypatch.setenv("SIM_DB", str(db))
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_notebook_executes(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    """SIM_DB is a file path or a SQLAlchemy URL; the notebook fills an empty database."""
+    db = str(tmp_path / "dial_rates.db")
+    if backend == "postgresql":
+        db = request.getfixturevalue("postgres_url")
+    monkeypatch.setenv("SIM_DB", db)
     nb = nbformat.read(NOTEBOOK, as_version=4)
     client = NotebookClient(
         nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}
     )
     client.execute(env=dict(os.environ))
-    assert db.exists()  # built from quickstart on first run
+    from sim.store import Store
+
+    store = Store(db)  # built from quickstart on first run
+    assert sorted(r.scenario["campaigns"][0]["mode"] for r in store.runs()) == [
+        "predictive",
+        "progressive",
+    ]
+    store.dispose()
     outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     images = [o for o in outputs if "image/png" in o.get("data", {})]

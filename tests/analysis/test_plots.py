@@ -88,13 +88,13 @@ def test_write_plots_writes_non_empty_pngs(store: Store, tmp_path: Path) -> None
         assert path.read_bytes()[:8] == PNG
 
 
-def test_sweep_plots_draw_capacity_curves(tmp_path: Path) -> None:
+def test_sweep_plots_draw_capacity_curves(tmp_path: Path, dask_cluster: Any) -> None:
     url = str(tmp_path / "s.db")
     varies = [
         ("agent_groups[0].staffing[0].agents", [3, 6]),
         ("campaigns[0].mode", ["progressive", "predictive"]),
     ]
-    sweep = run_sweep(predictive(horizon="30m"), url, varies, k=2, workers=1)
+    sweep = run_sweep(predictive(horizon="30m"), url, varies, k=2, cluster=dask_cluster)
     store = Store(url)
     figures = sweep_figures(store, sweep)
     assert set(figures) == {"list_completion_s", "agent_occupancy", "abandonment_rate"}

@@ -1,4 +1,10 @@
-"""Backends for the store contract suite, and a stored sample run."""
+"""Backends for the store contract suite, and a stored sample run.
+
+Every test taking the ``store`` fixture is part of the contract suite: it
+runs against a SQLite file, an in-memory SQLite database and a PostgreSQL
+database (a fresh one per test; skipped with a one-line reason when no
+server is reachable, failed when SIM_REQUIRE_POSTGRES is set).
+"""
 
 from __future__ import annotations
 
@@ -11,13 +17,25 @@ from sim.store import Store
 
 from .factories import SAMPLE_END, START, sample_run
 
+BACKENDS = ["sqlite-file", "sqlite-memory", "postgresql"]
 
-@pytest.fixture(params=["sqlite-file", "sqlite-memory"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    url = str(tmp_path / "results.db") if request.param == "sqlite-file" else "sqlite://"
-    s = Store(url)
+
+def open_backend(request: pytest.FixtureRequest, kind: str, tmp_path: Path) -> Iterator[Store]:
+    """A store of ``kind`` (one of BACKENDS), disposed (and dropped) afterwards."""
+    if kind == "postgresql":
+        with request.getfixturevalue("postgres_database")() as url:
+            s = Store(url)
+            yield s
+            s.dispose()
+        return
+    s = Store(str(tmp_path / "results.db") if kind == "sqlite-file" else "sqlite://")
     yield s
     s.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    yield from open_backend(request, request.param, tmp_path)
 
 
 def write_run(

@@ -110,7 +110,7 @@ def test_duplicate_stream_version_is_refused_whole_chunk(store: Store) -> None:
     writer.append([ev])
     writer.flush()
     writer.append([ev._replace(stream_id="other"), ev])
-    with pytest.raises(StoreError, match="UNIQUE"):
+    with pytest.raises(StoreError, match=r"duplicate event: \(run, stream, version\)"):
         writer.flush()
     with store.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(events)).scalar() == 1

@@ -1,0 +1,96 @@
+"""What every ``sim`` command shares: exit codes, options, and the helpers that
+turn bad input into a message and exit status 2."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+BAD_INPUT = 2
+SIGINT_EXIT = 130  # 128 + SIGINT, the shell's convention
+# The store keeps seeds in a signed 64-bit column (sim.scenario.limits.MAX_SEED).
+MAX_SEED = 2**63 - 1
+SEED = click.IntRange(0, MAX_SEED)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+RUN_OPTION = click.option(
+    "--run",
+    "run_id",
+    type=click.IntRange(min=1, max=2**63 - 1),
+    default=None,
+    help="Run id (default: latest).",
+)
+
+
+def sweep_option(help_text: str) -> Callable[[F], F]:
+    """``--sweep [ID]``: a sweep id, or the latest sweep when given alone ("")."""
+    return click.option(
+        "--sweep", "sweep_id", is_flag=False, flag_value="", default=None, help=help_text
+    )
+
+
+FORMAT_OPTION = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="Output as an aligned table or as JSON.",
+)
+
+
+def fail(message: str, code: int = BAD_INPUT) -> NoReturn:
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+def load(path: str) -> Any:
+    from sim.scenario import ScenarioError, load_scenario
+
+    try:
+        return load_scenario(path)
+    except ScenarioError as error:
+        fail(f"{path}: {len(error.errors)} problem(s)\n" + "\n".join(error.errors))
+
+
+def check_seeds(scenario: Any, seed: int | None, replications: int) -> None:
+    """Replication i uses seed base + i: the last one must fit the store too."""
+    base = scenario.seed if seed is None else seed
+    if base + replications - 1 > MAX_SEED:
+        fail(
+            f"--seed: seed {base} + {replications} replications passes {MAX_SEED},"
+            " the largest seed the store keeps"
+        )
+
+
+def store_at(db: str, read_only: bool = True) -> Any:
+    """The store ``db``: read-only (never created or changed) unless writing."""
+    from sim.store import Store
+
+    return Store(db, read_only=read_only)  # a StoreError exits 2 (see _Main)
+
+
+def progress_bar(quiet: bool) -> tuple[Callable[[float], None] | None, Callable[[], None]]:
+    if quiet:
+        return None, lambda: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=1000, file=sys.stderr, delay=0.5, unit="‰", desc="simulating", leave=False)
+
+    def update(fraction: float) -> None:
+        bar.update(int(fraction * 1000) - bar.n)
+
+    return update, bar.close
+
+
+def duration(text: str) -> float:
+    from sim.scenario import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        fail(f"not a duration: {text!r} ({error})")
