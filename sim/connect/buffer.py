@@ -13,6 +13,7 @@ import heapq
 from collections import deque
 from itertools import count
 
+from sim.connect.idempotency import TokenLog, uuid_bytes, uuid_str
 from sim.domain import DialRequest, Event
 
 EXPIRED = "DIAL_REQUEST_EXPIRED"
@@ -31,40 +32,27 @@ def expire(request: DialRequest, time: float, reason: str) -> Event:
 class CampaignBuffer:
     """One campaign's waiting requests (FIFO) and its accepted client tokens."""
 
-    __slots__ = ("live", "queue", "token_forget", "token_order", "tokens")
+    __slots__ = ("live", "queue", "tokens")
 
     def __init__(self) -> None:
         self.queue: deque[DialRequest] = deque()
         self.live = 0  # requests in ``queue`` that are not done
-        # clientToken -> (dial request id, forget after), and the tokens with
-        # their forget times in the order they are forgotten (retention is one
-        # constant, so that is the order they were remembered in). Two deques
-        # of untracked objects rather than one of tuples: nothing for the
-        # cyclic collector to walk per remembered token.
-        self.tokens: dict[str, tuple[str, float]] = {}
-        self.token_order: deque[str] = deque()
-        self.token_forget: deque[float] = deque()
+        # clientToken -> dial request id (16 bytes) until its forget time, in
+        # a compact log: a week of tokens is the largest thing a long run holds.
+        self.tokens = TokenLog(16)
 
     def token_id(self, token: str, now: float) -> str | None:
         """The request id accepted earlier under ``token``, if still remembered."""
-        hit = self.tokens.get(token)
-        return hit[0] if hit is not None and hit[1] > now else None
+        hit = self.tokens.get(token, now)
+        return uuid_str(hit[0]) if hit is not None else None
 
     def remember_token(self, token: str, request_id: str, forget: float) -> None:
         """Answer ``token`` with ``request_id`` until ``forget``."""
-        self.tokens[token] = (request_id, forget)
-        self.token_order.append(token)
-        self.token_forget.append(forget)
+        self.tokens.add(token, forget, uuid_bytes(request_id))
 
     def prune_tokens(self, now: float) -> None:
         """Forget tokens past their retention, from the oldest: O(1) amortised."""
-        tokens, order, forget = self.tokens, self.token_order, self.token_forget
-        while forget and forget[0] <= now:
-            forget.popleft()
-            token = order.popleft()
-            entry = tokens.get(token)
-            if entry is not None and entry[1] <= now:  # not remembered again since
-                del tokens[token]
+        self.tokens.prune(now)
 
 
 class Buffers:

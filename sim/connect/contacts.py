@@ -103,6 +103,38 @@ def _parse_with_errors(request: Mapping[str, Any], exc: ValidationError) -> Batc
     return Batch(request["InstanceId"], request.get("ClientToken"), items, ids)
 
 
+class Answer(NamedTuple):
+    """A batch's outcome, compactly: the ContactIds of the items that
+    succeeded (in item order) and each failed item's (index, code, message)."""
+
+    contact_ids: list[str]
+    failures: list[tuple[int, str, str]]
+
+
+def replay(batch: Batch, answer: Answer) -> dict[str, Any]:
+    """The response ``ContactFactory.build`` gave for ``answer``, rebuilt for
+    the same request sent again (``batch``: same items, so same identifiers)."""
+    ok: list[dict[str, Any]] = []
+    failed: list[dict[str, Any]] = []
+    failures = {index: (code, message) for index, code, message in answer.failures}
+    ids = iter(answer.contact_ids)
+    for index, rid in enumerate(batch.raw_ids):
+        failure = failures.get(index)
+        if failure is not None:
+            entry = {"FailureReasonCode": failure[0], "FailureReasonMessage": failure[1]}
+            if rid is not None:
+                entry["RequestIdentifier"] = rid
+            failed.append(entry)
+        else:
+            contact_id = next(ids)
+            ok.append(
+                {"ContactId": contact_id}
+                if rid is None
+                else {"RequestIdentifier": rid, "ContactId": contact_id}
+            )
+    return {"SuccessfulRequestList": ok, "FailedRequestList": failed}
+
+
 class ContactFactory:
     """Decides each item of a parsed batch and builds contacts and INITIATED events."""
 
@@ -116,14 +148,17 @@ class ContactFactory:
         self._numbers = frozenset(config.phone_numbers)
         self._item_fault = config.faults.item_error_probability
 
-    def build(self, batch: Batch, now: float) -> tuple[dict[str, Any], list[Event]]:
-        """The response and the events of a batch; nothing is committed here."""
+    def build(self, batch: Batch, now: float) -> tuple[dict[str, Any], list[Event], Answer]:
+        """The response, the events and the compact answer (for idempotent
+        replay) of a batch; nothing is committed here."""
         ok: list[dict[str, Any]] = []
         failed: list[dict[str, Any]] = []
         events: list[Event] = []
+        ids: list[str] = []
+        failures: list[tuple[int, str, str]] = []
         seen: set[str] = set()
         rng, instance_id = self.rng, batch.instance_id
-        for item, rid in zip(batch.items, batch.raw_ids, strict=True):
+        for index, (item, rid) in enumerate(zip(batch.items, batch.raw_ids, strict=True)):
             if rid is not None and rid in seen:
                 outcome: ItemFailure | Campaign = ItemFailure(
                     "IDEMPOTENCY_EXCEPTION", f"RequestIdentifier {rid!r} repeated in the batch"
@@ -139,9 +174,11 @@ class ContactFactory:
                 if rid is not None:
                     entry["RequestIdentifier"] = rid
                 failed.append(entry)
+                failures.append((index, outcome.code, outcome.message))
                 continue
             assert isinstance(item, ContactDataRequest)
             contact_id = new_uuid(rng)
+            ids.append(contact_id)
             ok.append(
                 {"ContactId": contact_id}
                 if rid is None
@@ -157,7 +194,8 @@ class ContactFactory:
                 "system_endpoint": system.Address if system is not None else None,
             }
             events.append(_tnew(Event, (contact_id, 1, _INITIATED, now, payload)))
-        return {"SuccessfulRequestList": ok, "FailedRequestList": failed}, events
+        response = {"SuccessfulRequestList": ok, "FailedRequestList": failed}
+        return response, events, Answer(ids, failures)
 
     def _check(self, item: ContactDataRequest) -> ItemFailure | Campaign:
         """The first failure of a shape-valid item in the documented order, or
