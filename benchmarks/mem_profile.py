@@ -106,9 +106,7 @@ def profile(workload: str, marks: Sequence[int], db: str) -> SnapshotSink:
 
     scenario = scenario_for(workload, max(marks))
     store = Store(db)
-    run_id = store.begin_run(
-        name=scenario.name, scenario={}, seed=1, version="mem", sim_start=0.0
-    )
+    run_id = store.begin_run(name=scenario.name, scenario={}, seed=1, version="mem", sim_start=0.0)
     writer = store.writer(run_id, scenario.interval)
     sink = SnapshotSink(writer, marks)
     emitter = Emitter(sink)
@@ -161,7 +159,9 @@ def _short(filename: str) -> str:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--workload", choices=["mmc", "p1"], default="mmc")
-    parser.add_argument("--at", default="50000,100000,200000", help="request marks, comma-separated")
+    parser.add_argument(
+        "--at", default="50000,100000,200000", help="request marks (comma-separated)"
+    )
     parser.add_argument("--top", type=int, default=12, help="allocation sites shown per snapshot")
     args = parser.parse_args(argv)
     marks = [int(m) for m in args.at.split(",") if m.strip()]

@@ -54,7 +54,9 @@ OPS = st.lists(
         st.tuples(st.just("tick"), st.floats(0.0, 60.0)),
         st.tuples(
             st.just("add"),
-            st.tuples(st.integers(0, 100), st.binary(min_size=4, max_size=4), st.binary(max_size=40)),
+            st.tuples(
+                st.integers(0, 100), st.binary(min_size=4, max_size=4), st.binary(max_size=40)
+            ),
         ),
         st.tuples(st.just("get"), st.integers(0, 100)),
     ),
@@ -89,8 +91,8 @@ def test_token_log_memory_is_a_few_dozen_bytes_a_token() -> None:
     rng = random.Random(1)
     for i in range(50_000):
         log.add(f"s0-0-{i}", 1e9, uuid_bytes(new_uuid(rng)))
-    columns = (log._hashes, log._forget, log._ends, log._toklen, log._slots)  # noqa: SLF001
-    size = len(log._arena) + sum(c.itemsize * len(c) for c in columns)  # noqa: SLF001
+    columns = (log._hashes, log._forget, log._ends, log._toklen, log._slots)
+    size = len(log._arena) + sum(c.itemsize * len(c) for c in columns)
     assert size / 50_000 < 70
 
 
