@@ -49,6 +49,7 @@ def _run(ops: list[tuple[str, Any]], tokens: list[str]) -> None:
 
 
 TOKENS = st.lists(st.text(max_size=12), min_size=1, max_size=30, unique=True)
+TAILS = st.binary(max_size=40)
 OPS = st.lists(
     st.one_of(
         st.tuples(st.just("tick"), st.floats(0.0, 60.0)),
