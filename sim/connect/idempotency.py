@@ -23,10 +23,10 @@ from typing import Any, NamedTuple
 
 import orjson
 
-_EMPTY = -1  # a slot never used since the last rebuild
-_GONE = -2  # a slot whose record was forgotten (probing goes on past it)
+_EMPTY = -1  # a free slot of the table
 _MIN_SLOTS = 64
 _COMPACT_AT = 4096  # forgotten records kept at the head before the columns are cut
+_RENUMBER_AT = 2**30  # record numbers stay well inside the table's 32-bit slots
 
 
 def _jsonable(value: Any) -> Any:
@@ -69,16 +69,19 @@ class TokenLog:
 
     Each record is a token, a value of ``width`` bytes and a variable tail,
     stored as ``value + token UTF-8 + tail`` in one ``bytearray``, with its
-    hash, forget time and end offset in typed arrays. An open-addressing table
-    of record numbers (linear probing, at most 2/3 full) finds a token.
-    Recording a token again replaces its record. Forgetting pops records from
-    the head whose forget time has passed, so it is O(1) amortised while the
-    caller's clock does not go backwards (if it does, a record past its
-    forget time waits for the head, and ``get`` still ignores it).
+    hash, forget time and end offset in typed arrays. Records are numbered
+    0, 1, 2, ... for the life of the log; an open-addressing table of record
+    numbers (linear probing, at most 2/3 full, deletion by backward shift so
+    no tombstones pile up) finds a token. Recording a token again replaces
+    its record. Forgetting pops records from the head whose forget time has
+    passed: O(1) amortised while the caller's clock does not go backwards
+    (if it does, a record past its forget time waits for the head, and
+    ``get`` still ignores it).
     """
 
     __slots__ = (
         "_arena",
+        "_base",
         "_ends",
         "_forget",
         "_hashes",
@@ -87,7 +90,6 @@ class TokenLog:
         "_mask",
         "_slots",
         "_toklen",
-        "_used",
         "width",
     )
 
@@ -98,44 +100,43 @@ class TokenLog:
         self._ends = array("I")  # end of the record in the arena
         self._toklen = array("H")  # bytes of the token (ClientTokens are <= 500 chars)
         self._arena = bytearray()
-        self._head = 0  # first record not forgotten (records before it are dead)
+        self._base = 0  # number of the record in column 0
+        self._head = 0  # number of the first record not forgotten
         self._slots = array("i", [_EMPTY]) * _MIN_SLOTS
         self._mask = _MIN_SLOTS - 1
-        self._used = 0  # slots not EMPTY
         self._linked = 0  # slots holding a record: the tokens remembered
 
     def __len__(self) -> int:
         """Tokens remembered (forgotten ones excluded once pruned)."""
         return self._linked
 
-    def _start(self, r: int) -> int:
-        return self._ends[r - 1] if r else 0
-
     def _token_at(self, r: int) -> bytes:
-        start = self._start(r) + self.width
+        """The token of column ``r``."""
+        start = (self._ends[r - 1] if r else 0) + self.width
         return bytes(self._arena[start : start + self._toklen[r]])
 
     def get(self, token: str, now: float) -> tuple[bytes, bytes] | None:
         """(value, tail) of ``token`` if it is remembered and its forget time is after ``now``."""
         h = hash(token) & 0xFFFFFFFF
-        slots, hashes, mask = self._slots, self._hashes, self._mask
+        slots, hashes, mask, base = self._slots, self._hashes, self._mask, self._base
         i = h & mask
         key = None
         while True:
-            s = slots[i]
-            if s == _EMPTY:
+            n = slots[i]
+            if n == _EMPTY:
                 return None
-            if s >= 0 and hashes[s] == h:
+            r = n - base
+            if hashes[r] == h:
                 if key is None:
                     key = _encode(token)
-                if self._token_at(s) == key:
-                    if self._forget[s] <= now:
+                if self._token_at(r) == key:
+                    if self._forget[r] <= now:
                         return None
-                    start, width = self._start(s), self.width
+                    start, width = (self._ends[r - 1] if r else 0), self.width
                     arena = self._arena
                     return (
                         bytes(arena[start : start + width]),
-                        bytes(arena[start + width + len(key) : self._ends[s]]),
+                        bytes(arena[start + width + len(key) : self._ends[r]]),
                     )
             i = (i + 1) & mask
 
@@ -145,26 +146,19 @@ class TokenLog:
             raise ValueError(f"value must be {self.width} bytes, got {len(value)}")
         key = _encode(token)
         h = hash(token) & 0xFFFFFFFF
-        r = len(self._hashes)
-        slots, hashes, mask = self._slots, self._hashes, self._mask
+        hashes = self._hashes
+        r = len(hashes)
+        slots, mask, base = self._slots, self._mask, self._base
         i = h & mask
-        free = -1
         while True:
-            s = slots[i]
-            if s == _EMPTY:
-                if free < 0:
-                    free = i
-                    self._used += 1
+            n = slots[i]
+            if n == _EMPTY:
                 self._linked += 1
                 break
-            if s == _GONE:
-                if free < 0:
-                    free = i
-            elif hashes[s] == h and self._token_at(s) == key:
-                free = i  # recorded again: the slot moves to the new record
-                break
+            if hashes[n - base] == h and self._token_at(n - base) == key:
+                break  # recorded again: the slot moves to the new record
             i = (i + 1) & mask
-        slots[free] = r
+        slots[i] = r + base
         arena = self._arena
         arena += value
         arena += key
@@ -173,61 +167,80 @@ class TokenLog:
         self._forget.append(forget)
         self._ends.append(len(arena))
         self._toklen.append(len(key))
-        if self._used * 3 > len(slots) * 2:
-            self._rebuild(0)
+        if self._linked * 3 > len(slots) * 2:
+            self._rebuild()
 
     def prune(self, now: float) -> None:
         """Forget every record at the head whose forget time is ``<= now``."""
-        forget, n = self._forget, len(self._forget)
-        r = self._head
-        while r < n and forget[r] <= now:
-            self._unlink(r)
-            r += 1
-        self._head = r
-        if r >= _COMPACT_AT and r * 2 >= n:
+        forget, base = self._forget, self._base
+        n, end = self._head, base + len(forget)
+        while n < end and forget[n - base] <= now:
+            self._unlink(n)
+            n += 1
+        self._head = n
+        dead = n - base
+        if dead >= _COMPACT_AT and dead * 2 >= len(forget):
             self._compact()
 
-    def _unlink(self, r: int) -> None:
-        slots, mask = self._slots, self._mask
-        i = self._hashes[r] & mask
+    def _unlink(self, n: int) -> None:
+        """Take record ``n`` out of the table (if it still holds it)."""
+        slots, mask, hashes, base = self._slots, self._mask, self._hashes, self._base
+        i = hashes[n - base] & mask
         while True:
             s = slots[i]
             if s == _EMPTY:
-                return  # recorded again since: its slot holds the newer record
-            if s == r:
-                slots[i] = _GONE
-                self._linked -= 1
-                return
+                return  # recorded again since: the table holds the newer record
+            if s == n:
+                break
             i = (i + 1) & mask
+        self._linked -= 1
+        # Backward-shift deletion: pull later entries of the probe run into the hole.
+        j = i
+        while True:
+            j = (j + 1) & mask
+            s = slots[j]
+            if s == _EMPTY:
+                break
+            home = hashes[s - base] & mask
+            # The entry at j moves into the hole unless its home lies cyclically in (i, j].
+            if (home <= i or home > j) if i < j else (j < home <= i):
+                slots[i] = s
+                i = j
+        slots[i] = _EMPTY
 
     def _compact(self) -> None:
-        """Cut the forgotten records off the columns; renumber the rest."""
-        k = self._head
+        """Cut the forgotten records off the columns."""
+        k = self._head - self._base
         cut = self._ends[k - 1]
         del self._arena[:cut]
         self._hashes = self._hashes[k:]
         self._forget = self._forget[k:]
         self._toklen = self._toklen[k:]
         self._ends = array("I", [e - cut for e in self._ends[k:]])
-        self._head = 0
-        self._rebuild(k)
+        self._base = self._head
+        if self._base > _RENUMBER_AT:
+            self._rebuild()
+        elif self._linked * 8 < len(self._slots) and len(self._slots) > _MIN_SLOTS:
+            self._rebuild()  # the log shrank: so can the table
 
-    def _rebuild(self, shift: int) -> None:
-        """A fresh table of the linked records (numbers lowered by ``shift``)."""
+    def _rebuild(self) -> None:
+        """A fresh table, 1/4 to 1/2 full, of the linked records (renumbered from 0)."""
         size = _MIN_SLOTS
         while size < 2 * self._linked:
             size *= 2
         slots = array("i", [_EMPTY]) * size
         mask = size - 1
-        hashes = self._hashes
-        for s in self._slots:
-            if s >= 0:
-                r = s - shift
+        hashes, base = self._hashes, self._base
+        for n in self._slots:
+            if n >= 0:
+                r = n - base
                 i = hashes[r] & mask
                 while slots[i] != _EMPTY:
                     i = (i + 1) & mask
                 slots[i] = r
-        self._slots, self._mask, self._used = slots, mask, self._linked
+        self._head -= base
+        self._base = 0
+        self._slots, self._mask = slots, mask
 
 
 class Recorded(NamedTuple):
