@@ -179,8 +179,8 @@ class TokenLog:
             n += 1
         self._head = n
         dead = n - base
-        if dead >= _COMPACT_AT and dead * 2 >= len(forget):
-            self._compact()
+        if dead >= _COMPACT_AT and dead * 4 >= len(forget):
+            self._compact()  # dead records are at most a fifth of the columns
 
     def _unlink(self, n: int) -> None:
         """Take record ``n`` out of the table (if it still holds it)."""
@@ -212,7 +212,7 @@ class TokenLog:
         """Cut the forgotten records off the columns."""
         k = self._head - self._base
         cut = self._ends[k - 1]
-        del self._arena[:cut]
+        self._arena = self._arena[cut:]  # a fresh buffer: a cut head would stay allocated
         self._hashes = self._hashes[k:]
         self._forget = self._forget[k:]
         self._toklen = self._toklen[k:]
