@@ -145,6 +145,8 @@ class TokenLog:
         if len(value) != self.width:
             raise ValueError(f"value must be {self.width} bytes, got {len(value)}")
         key = _encode(token)
+        if len(key) > 0xFFFF:
+            raise ValueError("token longer than 65,535 bytes")
         h = hash(token) & 0xFFFFFFFF
         hashes = self._hashes
         r = len(hashes)
