@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 
+from sim.connect.idempotency import TokenLog, uuid_bytes, uuid_str
 from sim.connect.waiting import ContactQueue
 from sim.domain import DialRequest, Event, EventType, Outcome, WaitingContact
 from sim.domain.events import Completed, DialRequestExpired, Disconnected, new_event
@@ -66,16 +67,7 @@ def contact_expired(
 class CampaignBuffer:
     """One campaign's pending requests and contacts, and its accepted client tokens."""
 
-    __slots__ = (
-        "amd_default",
-        "arriving",
-        "campaign_id",
-        "ingesting",
-        "token_forget",
-        "token_order",
-        "tokens",
-        "waiting",
-    )
+    __slots__ = ("amd_default", "arriving", "campaign_id", "ingesting", "tokens", "waiting")
 
     def __init__(self, campaign_id: str, amd_default: bool) -> None:
         self.campaign_id = campaign_id
@@ -83,35 +75,27 @@ class CampaignBuffer:
         self.arriving: deque[DialRequest] = deque()
         self.ingesting = 0
         self.waiting = ContactQueue(campaign_id)
-        # clientToken -> (dial request id, forget after), and the tokens with
-        # their forget times in the order they are forgotten (retention is one
-        # constant, so that is the order they were remembered in). Two deques
-        # of untracked objects rather than one of tuples: nothing for the
-        # cyclic collector to walk per remembered token.
-        self.tokens: dict[str, tuple[str, float]] = {}
-        self.token_order: deque[str] = deque()
-        self.token_forget: deque[float] = deque()
+        # clientToken -> dial request id (16 bytes) until its forget time, in
+        # a compact log: a week of tokens is the largest thing a long run holds.
+        self.tokens = TokenLog(16)
 
     @property
     def pending(self) -> int:
         """Requests accepted and not yet dialed or ended, at every stage."""
         return len(self.arriving) + self.ingesting + len(self.waiting)
 
+    def token_id(self, token: str, now: float) -> str | None:
+        """The request id accepted earlier under ``token``, if still remembered."""
+        hit = self.tokens.get(token, now)
+        return uuid_str(hit[0]) if hit is not None else None
+
     def remember_token(self, token: str, request_id: str, forget: float) -> None:
         """Answer ``token`` with ``request_id`` until ``forget``."""
-        self.tokens[token] = (request_id, forget)
-        self.token_order.append(token)
-        self.token_forget.append(forget)
+        self.tokens.add(token, forget, uuid_bytes(request_id))
 
     def prune_tokens(self, now: float) -> None:
         """Forget tokens past their retention, from the oldest: O(1) amortised."""
-        tokens, order, forget = self.tokens, self.token_order, self.token_forget
-        while forget and forget[0] <= now:
-            forget.popleft()
-            token = order.popleft()
-            entry = tokens.get(token)
-            if entry is not None and entry[1] <= now:  # not remembered again since
-                del tokens[token]
+        self.tokens.prune(now)
 
     # -- arriving ---------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from sim.connect.campaigns import PAUSED, RUNNING, Campaign
 from sim.connect.config import CoreConfig
 from sim.connect.errors import CONNECT, format_errors, format_loc, validation_error
+from sim.connect.fastpath import ContactItem, contact_items
 from sim.connect.ids import new_uuid
 from sim.connect.models_contact import (
     BATCH_PUT_CONTACT_REQUEST,
@@ -55,7 +56,7 @@ class ItemFailure(NamedTuple):
 class Batch(NamedTuple):
     instance_id: str
     client_token: str | None
-    items: list[ContactDataRequest | ItemFailure]
+    items: list[ContactDataRequest | ContactItem | ItemFailure]
     raw_ids: list[str | None]  # RequestIdentifier of each item, as sent
 
 
@@ -65,11 +66,21 @@ def parse(request: Mapping[str, Any]) -> Batch:
     Raises InvalidRequestException naming every violation if any is
     request-level; item-level violations become ``ItemFailure`` entries.
     """
+    fast = contact_items(request)
+    if fast is not None:
+        instance_id, token, fast_items = fast
+        ids = [i.RequestIdentifier for i in fast_items]
+        return Batch(instance_id, token, list(fast_items), ids)
+    return parse_slow(request)
+
+
+def parse_slow(request: Mapping[str, Any]) -> Batch:
+    """``parse`` by pydantic alone (the reference the fast path is tested against)."""
     try:
         req = BATCH_PUT_CONTACT_REQUEST.validate_python(request)
     except ValidationError as exc:
         return _parse_with_errors(request, exc)
-    items: list[ContactDataRequest | ItemFailure] = list(req.ContactDataRequestList)
+    items: list[ContactDataRequest | ContactItem | ItemFailure] = list(req.ContactDataRequestList)
     ids = [i.RequestIdentifier for i in req.ContactDataRequestList]
     return Batch(req.InstanceId, req.ClientToken, items, ids)
 
@@ -90,7 +101,7 @@ def _parse_with_errors(request: Mapping[str, Any], exc: ValidationError) -> Batc
             raise validation_error(CONNECT, format_errors(errors))
         per_item.setdefault(int(loc[1]), []).append(dict(e))
     raw_items = request["ContactDataRequestList"]
-    items: list[ContactDataRequest | ItemFailure] = []
+    items: list[ContactDataRequest | ContactItem | ItemFailure] = []
     for i, raw in enumerate(raw_items):
         errs = per_item.get(i)
         if errs is None:
@@ -101,6 +112,38 @@ def _parse_with_errors(request: Mapping[str, Any], exc: ValidationError) -> Batc
         items.append(ItemFailure(ITEM_MEMBER_CODES[errs[0]["loc"][2]], msg))
     ids = [raw.get("RequestIdentifier") for raw in raw_items]
     return Batch(request["InstanceId"], request.get("ClientToken"), items, ids)
+
+
+class Answer(NamedTuple):
+    """A batch's outcome, compactly: the ContactIds of the items that
+    succeeded (in item order) and each failed item's (index, code, message)."""
+
+    contact_ids: list[str]
+    failures: list[tuple[int, str, str]]
+
+
+def replay(batch: Batch, answer: Answer) -> dict[str, Any]:
+    """The response ``ContactFactory.build`` gave for ``answer``, rebuilt for
+    the same request sent again (``batch``: same items, so same identifiers)."""
+    ok: list[dict[str, Any]] = []
+    failed: list[dict[str, Any]] = []
+    failures = {index: (code, message) for index, code, message in answer.failures}
+    ids = iter(answer.contact_ids)
+    for index, rid in enumerate(batch.raw_ids):
+        failure = failures.get(index)
+        if failure is not None:
+            entry = {"FailureReasonCode": failure[0], "FailureReasonMessage": failure[1]}
+            if rid is not None:
+                entry["RequestIdentifier"] = rid
+            failed.append(entry)
+        else:
+            contact_id = next(ids)
+            ok.append(
+                {"ContactId": contact_id}
+                if rid is None
+                else {"RequestIdentifier": rid, "ContactId": contact_id}
+            )
+    return {"SuccessfulRequestList": ok, "FailedRequestList": failed}
 
 
 class ContactFactory:
@@ -116,14 +159,17 @@ class ContactFactory:
         self._numbers = frozenset(config.phone_numbers)
         self._item_fault = config.faults.item_error_probability
 
-    def build(self, batch: Batch, now: float) -> tuple[dict[str, Any], list[Event]]:
-        """The response and the events of a batch; nothing is committed here."""
+    def build(self, batch: Batch, now: float) -> tuple[dict[str, Any], list[Event], Answer]:
+        """The response, the events and the compact answer (for idempotent
+        replay) of a batch; nothing is committed here."""
         ok: list[dict[str, Any]] = []
         failed: list[dict[str, Any]] = []
         events: list[Event] = []
+        ids: list[str] = []
+        failures: list[tuple[int, str, str]] = []
         seen: set[str] = set()
         rng, instance_id = self.rng, batch.instance_id
-        for item, rid in zip(batch.items, batch.raw_ids, strict=True):
+        for index, (item, rid) in enumerate(zip(batch.items, batch.raw_ids, strict=True)):
             if rid is not None and rid in seen:
                 outcome: ItemFailure | Campaign = ItemFailure(
                     "IDEMPOTENCY_EXCEPTION", f"RequestIdentifier {rid!r} repeated in the batch"
@@ -139,9 +185,11 @@ class ContactFactory:
                 if rid is not None:
                     entry["RequestIdentifier"] = rid
                 failed.append(entry)
+                failures.append((index, outcome.code, outcome.message))
                 continue
-            assert isinstance(item, ContactDataRequest)
+            assert not isinstance(item, ItemFailure)
             contact_id = new_uuid(rng)
+            ids.append(contact_id)
             ok.append(
                 {"ContactId": contact_id}
                 if rid is None
@@ -157,9 +205,10 @@ class ContactFactory:
                 "system_endpoint": system.Address if system is not None else None,
             }
             events.append(_tnew(Event, (contact_id, 1, _INITIATED, now, payload)))
-        return {"SuccessfulRequestList": ok, "FailedRequestList": failed}, events
+        response = {"SuccessfulRequestList": ok, "FailedRequestList": failed}
+        return response, events, Answer(ids, failures)
 
-    def _check(self, item: ContactDataRequest) -> ItemFailure | Campaign:
+    def _check(self, item: ContactDataRequest | ContactItem) -> ItemFailure | Campaign:
         """The first failure of a shape-valid item in the documented order, or
         its campaign if the item is to become a contact."""
         customer = item.CustomerEndpoint

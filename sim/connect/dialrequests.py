@@ -103,7 +103,7 @@ class DialRequestIntake:
         events: list[Event] = []
         batch_tokens: dict[str, str] = {}
         rng, cid, limit, fault = self.rng, c.id, self.limit, self._item_fault
-        numbers, known_tokens = self._numbers, buf.tokens
+        numbers, token_id = self._numbers, buf.token_id
         for it in items:
             token, phone, expiration, _, source = it[:5]
             # Idempotency by clientToken: a token accepted before in this campaign
@@ -111,8 +111,7 @@ class DialRequestIntake:
             if token:
                 known = batch_tokens.get(token)
                 if known is None:
-                    hit = known_tokens.get(token)
-                    known = hit[0] if hit is not None and hit[1] > now else None
+                    known = token_id(token, now)
                 if known is not None:
                     ok.append({"clientToken": token, "id": known})
                     continue

@@ -31,7 +31,7 @@ from sim.connect.campaigns import (
     transition,
 )
 from sim.connect.config import CoreConfig
-from sim.connect.contacts import ContactFactory, parse
+from sim.connect.contacts import Answer, ContactFactory, parse, replay
 from sim.connect.dialrequests import DialRequestIntake, Intake
 from sim.connect.errors import (
     CAMPAIGNS_V1,
@@ -225,17 +225,17 @@ class OutboundCore:
                 ) from None
             seen = self._tokens.lookup(token, now)
             if seen is not None:
-                if seen[0] != digest:
+                if seen.digest != digest:
                     raise ServiceError(
                         "IdempotencyException", f"ClientToken {token!r} used with another request"
                     )
-                return seen[1]
-        response, events = self._contacts.build(batch, now)
+                return replay(batch, Answer(seen.contact_ids, seen.failures))
+        response, events, answer = self._contacts.build(batch, now)
         # Commit: events first, then the token, so a failing sink records nothing.
         if events:
             self.sink.append(events)
         if token:
-            self._tokens.record(token, digest, response, now)
+            self._tokens.record(token, digest, answer.contact_ids, answer.failures, now)
         return response
 
     # -- campaigns -------------------------------------------------------------------

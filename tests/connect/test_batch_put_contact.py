@@ -324,3 +324,29 @@ def test_v2_campaign_contacts() -> None:
     core.start_campaign(cid, T0)
     out = call_bpc(core, bpc([contact_item(cid)]))
     assert len(out["SuccessfulRequestList"]) == 1
+
+
+@pytest.mark.parametrize("strategy", [False, True])
+def test_replay_is_the_identical_response(strategy: bool) -> None:
+    """Successes, every kind of failure, items without RequestIdentifier; the
+    fast path (plain items) and pydantic's (an OutboundStrategy) alike."""
+    core, sink = make_core()
+    cid = running(core)
+
+    def request() -> dict[str, Any]:
+        items = [contact_item(cid, i) for i in range(4)]
+        items[1]["QueueId"] = "no-such-queue"
+        items[2]["RequestIdentifier"] = items[0]["RequestIdentifier"]  # repeated
+        del items[3]["RequestIdentifier"]
+        items.append({**contact_item(cid, 7), "CustomerEndpoint": {"Type": "VOIP"}})
+        if strategy:
+            items[0]["OutboundStrategy"] = {"Type": "AGENT_FIRST"}
+        return bpc(items)
+
+    first = call_bpc(core, request())
+    expected = {k: [dict(e) for e in v] for k, v in first.items()}
+    assert len(first["SuccessfulRequestList"]) == 2 and len(first["FailedRequestList"]) == 3
+    n = len(sink.events)
+    first["FailedRequestList"][0]["FailureReasonCode"] = "mutated by the caller"
+    assert call_bpc(core, request(), now=T0 + 10) == expected
+    assert len(sink.events) == n

@@ -66,15 +66,17 @@ def test_token_bucket_refills_in_callers_clock() -> None:
     assert [b.try_take(1000.0) for _ in range(4)] == [True, True, True, False]  # capped at burst
 
 
-def test_idempotency_store_prunes_and_copies() -> None:
+def test_idempotency_store_prunes_and_rebuilds_answers() -> None:
     s = IdempotencyStore(10)
     d = request_digest({"b": 1, "a": [1, 2]})
     assert d == request_digest({"a": [1, 2], "b": 1}) and len(d) == 16
-    s.record("t", d, {"x": [1]}, 0.0)
+    cid = "0f2b8a1c-1234-4abc-8def-0123456789ab"
+    s.record("t", d, [cid], [(1, "INVALID_QUEUE", "queue 'x' not in the instance")], 0.0)
     got = s.lookup("t", 5.0)
-    assert got is not None and got[1] == {"x": [1]}
-    got[1]["x"].append(2)
-    assert s.lookup("t", 5.0) == (d, {"x": [1]})
+    assert got is not None
+    assert got == (d, [cid], [(1, "INVALID_QUEUE", "queue 'x' not in the instance")])
+    got.contact_ids.append("mutated")
+    assert s.lookup("t", 5.0) == got._replace(contact_ids=[cid])
     assert s.lookup("t", 10.0) is None
-    s.record("u", d, {}, 20.0)
-    assert len(s) == 1
+    s.record("u", d, [], [], 20.0)
+    assert len(s) == 1 and s.lookup("u", 21.0) == (d, [], [])

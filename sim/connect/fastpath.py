@@ -1,0 +1,131 @@
+"""BatchPutContact's validation fast path: a plainly valid request, checked in Python.
+
+The dialer sends one to twenty-five items a call, every one of the same
+simple shape, and pydantic's validation of nested models costs more than
+the rest of the call. ``contact_items`` accepts a request only when every
+member it reads is of the exact builtin type and within the bounds the wire
+model declares (``sim.connect.models_contact``), and returns lightweight
+items with the same attribute names; anything else, including a member that
+might be invalid, any OutboundStrategy, a str subclass or non-ASCII text,
+returns None and the caller validates with pydantic as before. So the fast
+path never decides what pydantic would not (tests/connect/test_fastpath.py
+checks that property on generated requests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NamedTuple, cast
+
+from sim.connect.models_contact import EndpointTypeEnum
+
+_ENDPOINT_TYPES = frozenset(e.value for e in EndpointTypeEnum)
+_tnew = tuple.__new__
+
+
+class Endpoint(NamedTuple):
+    Type: str | None
+    Address: str | None
+
+
+class CampaignRef(NamedTuple):
+    CampaignId: str | None
+
+
+class ContactItem(NamedTuple):
+    """A shape-valid ContactDataRequest without OutboundStrategy."""
+
+    SystemEndpoint: Endpoint | None
+    CustomerEndpoint: Endpoint | None
+    RequestIdentifier: str | None
+    QueueId: str | None
+    Attributes: dict[str, str] | None
+    Campaign: CampaignRef | None
+    OutboundStrategy: None
+
+
+class _Slow(Exception):
+    """A member the fast path cannot vouch for: pydantic must decide."""
+
+
+def _text(value: Any, lo: int, hi: int) -> bool:
+    """A plain ASCII str of ``lo``..``hi`` characters."""
+    return type(value) is str and lo <= len(value) <= hi and value.isascii()
+
+
+def _optional_text(value: Any, lo: int, hi: int) -> Any:
+    if value is not None and not _text(value, lo, hi):
+        raise _Slow
+    return value
+
+
+def _endpoint(value: Any) -> Endpoint | None:
+    if value is None:
+        return None
+    if type(value) is not dict:
+        raise _Slow
+    kind = value.get("Type")
+    if kind is not None and (type(kind) is not str or kind not in _ENDPOINT_TYPES):
+        raise _Slow
+    return _tnew(Endpoint, (kind, _optional_text(value.get("Address"), 0, 256)))
+
+
+def _campaign(value: Any) -> CampaignRef | None:
+    if value is None:
+        return None
+    if type(value) is not dict:
+        raise _Slow
+    return _tnew(CampaignRef, (_optional_text(value.get("CampaignId"), 1, 100),))
+
+
+def _attributes(value: Any) -> dict[str, str] | None:
+    if value is None:
+        return None
+    if type(value) is not dict:
+        raise _Slow
+    for key, text in value.items():
+        if not (_text(key, 1, 32767) and _text(text, 0, 32767)):
+            raise _Slow
+    return value
+
+
+def _item(raw: Any) -> ContactItem:
+    if type(raw) is not dict or raw.get("OutboundStrategy") is not None:
+        raise _Slow
+    get = raw.get
+    queue = get("QueueId")
+    if queue is not None and not (type(queue) is str and queue.isascii()):
+        raise _Slow
+    return _tnew(
+        ContactItem,
+        (
+            _endpoint(get("SystemEndpoint")),
+            _endpoint(get("CustomerEndpoint")),
+            _optional_text(get("RequestIdentifier"), 0, 80),
+            queue,
+            _attributes(get("Attributes")),
+            _campaign(get("Campaign")),
+            None,
+        ),
+    )
+
+
+def contact_items(request: Mapping[str, Any]) -> tuple[str, str | None, list[ContactItem]] | None:
+    """(InstanceId, ClientToken, items) of a plainly valid BatchPutContact
+    request, or None: then pydantic must decide."""
+    if type(request) is not dict:
+        return None
+    get = request.get
+    instance, token, raw_items = (
+        get("InstanceId"),
+        get("ClientToken"),
+        get("ContactDataRequestList"),
+    )
+    if type(raw_items) is not list or not 1 <= len(raw_items) <= 25 or not _text(instance, 1, 100):
+        return None
+    try:
+        _optional_text(token, 0, 500)
+        items = [_item(raw) for raw in raw_items]
+        return cast(str, instance), cast("str | None", token), items
+    except _Slow:
+        return None

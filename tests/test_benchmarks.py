@@ -1,0 +1,57 @@
+"""Every benchmark script still runs: each one at a tiny size, as a user runs it.
+
+Not a timing test: only that the command exits 0 and prints its summary line
+(the figures at these sizes mean nothing).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+# script -> (tiny arguments, pattern of the last line)
+RUNS: dict[str, tuple[list[str], str]] = {
+    "bench_mmc.py": (["--requests", "300", "--agents", "5"], r"ratio=\S+ rss_mb=\d+"),
+    "bench_pipeline.py": (["--requests", "300"], r"ratio=\S+ cpu_ratio=\S+ rss_mb=\d+"),
+    "bench_connect.py": (
+        ["--items", "50", "--repeat", "1"],
+        r"batch_put_contact_items_per_s=\d+ put_dial_request_items_per_s=\d+",
+    ),
+    "bench_store.py": (
+        ["--events", "3000"],
+        r"postgres/sqlite=\S+|PostgreSQL\s+: skipped: .*",
+    ),
+    "bench_ledger.py": (["--recipients", "2000"], r"ratio=\S+ bytes_per_recipient=\S+"),
+    "bench_server.py": (
+        ["--clients", "2", "--requests", "3", "--timeout", "60"],
+        r"requests_per_s=\d+ p99_ms=\S+ errors_5xx=0",
+    ),
+    "bench_sweep.py": (["--k", "1", "--horizon", "20m"], r"workers=2 speedup=\S+"),
+    "mem_profile.py": (["--at", "100,200", "--top", "3"], r"-?\d+ B/request .*"),
+}
+
+
+def test_every_benchmark_script_is_covered() -> None:
+    scripts = {p.name for p in BENCHMARKS.glob("*.py")} - {"floor.py"}  # floor: a module
+    assert scripts == set(RUNS)
+
+
+@pytest.mark.parametrize("script", sorted(RUNS))
+def test_benchmark_runs_at_a_tiny_size(script: str) -> None:
+    args, last_line = RUNS[script]
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=BENCHMARKS.parent,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.strip().splitlines()
+    assert lines and re.fullmatch(last_line, lines[-1].strip()), done.stdout[-2000:]
