@@ -39,7 +39,7 @@ QUOTAS = Quotas(**{name: BIG for name in Quotas.model_fields})
 
 def scenario() -> Any:
     data = copy.deepcopy(DEFAULT_SCENARIO)
-    data["api"] = {"buffer_limit": 10**8}
+    data["api"] = {"buffer_limit": 10**7}
     return parse_scenario(data)
 
 

@@ -27,6 +27,7 @@ RUNS: dict[str, tuple[list[str], str]] = {
         ["--events", "3000"],
         r"postgres/sqlite=\S+|PostgreSQL\s+: skipped: .*",
     ),
+    "bench_csv.py": (["--rows", "2000", "--repeat", "1"], r"rows\s+wall .* cpu ratio\s+\S+ .*"),
     "bench_ledger.py": (["--recipients", "2000"], r"ratio=\S+ bytes_per_recipient=\S+"),
     "bench_server.py": (
         ["--clients", "2", "--requests", "3", "--timeout", "60"],

@@ -10,13 +10,12 @@ they start...) live in :mod:`sim.connect.v2config`.
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
-from sim.connect.models_campaign import UnionModel
+from sim.connect.models_campaign import Timestamp, UnionModel
 
 _WIRE = ConfigDict(extra="ignore")
 
@@ -114,8 +113,8 @@ class CommunicationTimeConfig(BaseModel):
 class CommunicationLimit(BaseModel):
     model_config = _WIRE
 
-    maxCountPerRecipient: Annotated[int, Field(ge=1)]
-    frequency: Annotated[int, Field(ge=1, le=30)]
+    maxCountPerRecipient: Annotated[int, Strict(), Field(ge=1)]
+    frequency: Annotated[int, Strict(), Field(ge=1, le=30)]
     unit: CommunicationLimitTimeUnit
 
 
@@ -139,6 +138,6 @@ class InstanceCommunicationLimitsConfig(BaseModel):
 class Schedule(BaseModel):
     model_config = _WIRE
 
-    startTime: datetime
-    endTime: datetime
+    startTime: Timestamp
+    endTime: Timestamp
     refreshFrequency: Iso8601Duration | None = None

@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, Strict, TypeAdapter
 
 from sim.connect.models_campaign import CampaignArn, CampaignName
 from sim.connect.models_campaign_v2 import (
@@ -99,7 +99,7 @@ class CampaignFilters(BaseModel):
 class ListCampaignsRequest(BaseModel):
     model_config = _WIRE
 
-    maxResults: Annotated[int, Field(ge=1, le=50)] | None = None
+    maxResults: Annotated[int, Strict(), Field(ge=1, le=50)] | None = None
     nextToken: NextToken | None = None
     filters: CampaignFilters | None = None
 

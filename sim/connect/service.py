@@ -249,7 +249,7 @@ class OutboundCore:
     def _create(
         self, service: str, operation: str, request: Mapping[str, Any], context: Context, now: float
     ) -> dict[str, Any]:
-        cid = self.create_campaign(request, api=_API[service], now=now)
+        cid = self.create_campaign(request, api=_API[service], now=now, context=context)
         c = self._campaigns[cid]
         out: dict[str, Any] = {"id": cid, "arn": c.arn}
         if "tags" in c.wire:
@@ -346,7 +346,13 @@ class OutboundCore:
     # -- typed helpers for the engine (no throttling, same events) -------------------
 
     def create_campaign(
-        self, request: Mapping[str, Any], *, api: str, now: float, campaign_id: str | None = None
+        self,
+        request: Mapping[str, Any],
+        *,
+        api: str,
+        now: float,
+        campaign_id: str | None = None,
+        context: Context = None,
     ) -> str:
         """Create a campaign from its wire CreateCampaign request of ``api`` ("v1"/"v2").
 
@@ -357,7 +363,8 @@ class OutboundCore:
         """
         service = _SERVICE[api]
         v1 = api == "v1"
-        req = _validate(CREATE_CAMPAIGN_V1 if v1 else CREATE_CAMPAIGN_V2, service, request)
+        adapter = CREATE_CAMPAIGN_V1 if v1 else CREATE_CAMPAIGN_V2
+        req = _validate(adapter, service, request, context)
         if req.connectInstanceId != self.config.instance_id:
             raise not_found(service, f"instance {req.connectInstanceId!r}")
         if len(self._campaigns) >= self.config.max_campaigns:

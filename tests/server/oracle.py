@@ -7,7 +7,8 @@
 - ``scalar_leaves(op)``: every integer / long / boolean / double / float /
   timestamp member of its input shape, as paths (list items as ``0``).
 - ``valid_requests(op)``: well-formed requests (labels, body) for the
-  built-in instance plus ``PREVIEW_V2``, together covering every scalar leaf.
+  built-in instance plus ``PREVIEW_V2`` and ``SETTINGS_V2`` (see
+  ``oracle_campaigns``), together covering every scalar leaf.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .conftest import INSTANCE, V1, V2
 
 SESSION = botocore.session.get_session()
 PREVIEW_V2 = "preview-v2"  # a preview campaign added to the built-in scenario
+SETTINGS_V2 = "settings-v2"  # a v2 campaign left Initialized, for the Update* operations
 
 VALIDATION = {
     "connect": "InvalidRequestException",
@@ -40,10 +42,7 @@ THROTTLING = {
 OPAQUE = frozenset(
     {
         "source",
-        "schedule",
         "entryLimitsConfig",
-        "communicationTimeConfig",
-        "communicationLimitsOverride",
         "sms",
         "email",
         "whatsApp",
@@ -178,6 +177,40 @@ def _v2_create(mode: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+TIME = {
+    "localTimeZoneConfig": {
+        "defaultTimeZone": "America/Chicago",
+        "localTimeZoneDetection": ["AREA_CODE"],
+    },
+    "telephony": {
+        "openHours": {"dailyHours": {"MONDAY": [{"startTime": "T09:00", "endTime": "T21:00"}]}},
+        "restrictedPeriods": {
+            "restrictedPeriodList": [
+                {"name": "July 4", "startDate": "2024-07-04", "endDate": "2024-07-05"}
+            ]
+        },
+    },
+}
+LIMITS = {"communicationLimitsList": [{"maxCountPerRecipient": 3, "frequency": 7, "unit": "DAY"}]}
+SCHEDULE = {
+    "startTime": "2023-11-14T22:13:20Z",
+    "endTime": "2033-11-15T22:13:20Z",
+    "refreshFrequency": "P1D",
+}
+
+
+def oracle_campaigns() -> list[dict[str, Any]]:
+    """Scenario campaigns the valid requests address: a v2 preview campaign and
+    a v2 campaign whose only schedule entry starts it a year in, so it stays
+    Initialized (the one state the Update* operations accept)."""
+    start_late = [{"at": "365d", "action": "start"}]
+    return [
+        {"id": PREVIEW_V2, "mode": "preview", "api": "v2", "queue": "default"},
+        {"id": SETTINGS_V2, "mode": "progressive", "api": "v2", "queue": "default"}
+        | {"schedule": start_late},
+    ]
+
+
 _PACING = {
     "abandonmentRate": {
         "targetRate": 0.03,
@@ -218,8 +251,13 @@ def valid_requests(op: Operation) -> list[Request]:
         ]
     if name == ("connectcampaignsv2", "CreateCampaign"):
         preview = {"bandwidthAllocation": 1.0, "timeoutConfig": {"durationInSeconds": 30}}
+        planned = _v2_create({"progressive": {"bandwidthAllocation": 1.0}}) | {
+            "communicationTimeConfig": TIME,
+            "communicationLimitsOverride": {"allChannelSubtypes": LIMITS},
+            "schedule": SCHEDULE,
+        }
         return [
-            Request({}, _v2_create({"progressive": {"bandwidthAllocation": 1.0}})),
+            Request({}, planned),
             Request(
                 {},
                 _v2_create(
@@ -252,6 +290,21 @@ def valid_requests(op: Operation) -> list[Request]:
             "channelSubtypeParameters": {"telephony": telephony},
         }
         return [Request({"id": V2}, {"outboundRequests": [item]})]
+    if name == ("connectcampaignsv2", "UpdateCampaignCommunicationTime"):
+        return [Request({"id": SETTINGS_V2}, {"communicationTimeConfig": TIME})]
+    if name == ("connectcampaignsv2", "UpdateCampaignCommunicationLimits"):
+        limits = {"allChannelSubtypes": LIMITS, "instanceLimitsHandling": "OPT_IN"}
+        return [Request({"id": SETTINGS_V2}, {"communicationLimitsOverride": limits})]
+    if name == ("connectcampaignsv2", "UpdateCampaignSchedule"):
+        return [Request({"id": SETTINGS_V2}, {"schedule": SCHEDULE})]
+    if name == ("connectcampaignsv2", "PutInstanceCommunicationLimits"):
+        config = {"allChannelSubtypes": LIMITS}
+        return [Request({"connectInstanceId": INSTANCE}, {"communicationLimitsConfig": config})]
+    if name == ("connectcampaignsv2", "GetInstanceCommunicationLimits"):
+        return [Request({"connectInstanceId": INSTANCE}, {})]
+    if name == ("connectcampaignsv2", "ListCampaigns"):
+        filters = {"instanceIdFilter": {"value": INSTANCE, "operator": "Eq"}}
+        return [Request({}, {"maxResults": 10, "filters": filters}), Request({}, {})]
     # Describe / Delete / Start / Pause / Resume / Stop / GetCampaignState: the id only.
     return [Request({"id": ids[op.service]}, {})]
 

@@ -42,7 +42,7 @@ from sim.server import OPERATIONS, Operation, create_app
 from sim.server.routes import labels_of
 
 from .conftest import INSTANCE, NO_THROTTLE, PRINCIPAL_KEY, USER_KEY, V1, V2, Asgi, scenario
-from .oracle import Request, common, documented, expires, model_of, valid_requests
+from .oracle import Request, common, documented, expires, model_of, oracle_campaigns, valid_requests
 
 EXAMPLES = int(os.environ.get("SIM_FUZZ_EXAMPLES", "2000"))
 METHODS = ("GET", "PUT", "POST", "DELETE", "PATCH")
@@ -317,6 +317,10 @@ def fuzz_scenario() -> Any:
         data["campaigns"].append(
             {"id": cid, "mode": "agentless", "api": api, "dialing_capacity": 0.01}
         )
+    for campaign in data["campaigns"]:
+        if campaign.get("mode", "progressive") != "agentless":
+            campaign["bandwidth_allocation"] = 0.25
+    data["campaigns"] += [c | {"bandwidth_allocation": 0.25} for c in oracle_campaigns()]
     return parse_scenario(data)
 
 

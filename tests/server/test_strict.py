@@ -22,7 +22,7 @@ from sim.scenario import parse_scenario
 from sim.server import OPERATIONS, Operation, create_app
 
 from .conftest import NO_THROTTLE, PRINCIPAL_KEY, Asgi, Reply, scenario
-from .oracle import PREVIEW_V2, VALIDATION, Path, Request, scalar_leaves, valid_requests
+from .oracle import VALIDATION, Path, Request, oracle_campaigns, scalar_leaves, valid_requests
 
 BODY_OPS = [op for op in OPERATIONS if scalar_leaves(op)]
 WRONG: dict[str, list[Any]] = {
@@ -38,9 +38,8 @@ WRONG: dict[str, list[Any]] = {
 def strict_scenario() -> Any:
     data = scenario()
     for campaign in data["campaigns"]:
-        campaign["bandwidth_allocation"] = 0.3
-    preview = {"id": PREVIEW_V2, "mode": "preview", "api": "v2", "queue": "default"}
-    data["campaigns"].append({**preview, "bandwidth_allocation": 0.3})
+        campaign["bandwidth_allocation"] = 0.25
+    data["campaigns"] += [c | {"bandwidth_allocation": 0.25} for c in oracle_campaigns()]
     return parse_scenario(data)
 
 
