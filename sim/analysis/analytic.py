@@ -31,6 +31,7 @@ import orjson
 from sqlalchemy import select
 
 from sim.analysis.erlang import erlang_b, erlang_c, erlang_c_mean_wait
+from sim.domain import EventType
 from sim.scenario import Exponential, Fixed, PoissonSource, Scenario, staffing_changes
 from sim.store import Store
 from sim.store.schema import events, events_of_types
@@ -187,11 +188,11 @@ class LittleCheck:
 
 
 _DR = (
-    "DIAL_REQUEST_ACCEPTED",
-    "DIAL_REQUEST_RETRY_SCHEDULED",
-    "DIAL_REQUEST_DIALED",
-    "DIAL_REQUEST_EXPIRED",
-    "DIAL_REQUEST_FAILED",
+    EventType.DIAL_REQUEST_ACCEPTED,
+    EventType.DIAL_REQUEST_RETRY_SCHEDULED,
+    EventType.DIAL_REQUEST_DIALED,
+    EventType.DIAL_REQUEST_EXPIRED,
+    EventType.DIAL_REQUEST_FAILED,
 )
 
 
@@ -211,9 +212,9 @@ def buffer_little(store: Store, run_id: int) -> LittleCheck:
     entries = 0
     with store.engine.connect() as conn:
         for stream, type_, t, payload in conn.execution_options(yield_per=20000).execute(query):
-            if type_ == "DIAL_REQUEST_ACCEPTED":
+            if type_ == EventType.DIAL_REQUEST_ACCEPTED:
                 entered[stream], entries = t, entries + 1
-            elif type_ == "DIAL_REQUEST_RETRY_SCHEDULED":
+            elif type_ == EventType.DIAL_REQUEST_RETRY_SCHEDULED:
                 retry_at = float(orjson.loads(payload)["retry_at"])
                 if retry_at < horizon_end:  # requeued only before the horizon
                     entered[stream], entries = retry_at, entries + 1

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, func, select
 from sim.analysis.fanout import Cluster, ProgressFn, Task, execute, using_cluster
 from sim.analysis.grid import grid_points
 from sim.analysis.summary import run_summary
+from sim.domain import EventType
 from sim.scenario import Scenario, apply_overrides, parse_scenario, resolved_dict
 from sim.store import Store
 from sim.store.schema import (
@@ -136,7 +137,7 @@ def _cutoff_kpis(conn: Connection, run_id: int, cutoff: float) -> dict[str, floa
 def _first_waits(conn: Connection, run_id: int, cutoff: float) -> np.ndarray[Any, Any]:
     """waited_s of first dial attempts of requests accepted at or after ``cutoff``."""
     query = select(events.c.time, events.c.payload).where(
-        events.c.run_id == run_id, events_of_types("DIAL_REQUEST_DIALED")
+        events.c.run_id == run_id, events_of_types(EventType.DIAL_REQUEST_DIALED)
     )
     waits = []
     for t, payload in conn.execute(query):
@@ -150,14 +151,14 @@ def _expiry_counts(conn: Connection, run_id: int, cutoff: float) -> tuple[int, i
     """(requests accepted at or after ``cutoff``, how many of them ended EXPIRED)."""
     accepted = (
         select(events.c.stream_id)
-        .where(events.c.run_id == run_id, events_of_types("DIAL_REQUEST_ACCEPTED"))
+        .where(events.c.run_id == run_id, events_of_types(EventType.DIAL_REQUEST_ACCEPTED))
         .where(events.c.time >= cutoff)
     )
     n_accepted = conn.execute(select(func.count()).select_from(accepted.subquery())).scalar()
     n_expired = conn.execute(
         select(func.count()).where(
             events.c.run_id == run_id,
-            events_of_types("DIAL_REQUEST_EXPIRED"),
+            events_of_types(EventType.DIAL_REQUEST_EXPIRED),
             events.c.stream_id.in_(accepted),
         )
     ).scalar()

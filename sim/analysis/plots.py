@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 from sqlalchemy import select
 
+from sim.domain import EventType
 from sim.store import RunInfo, Store
 from sim.store.schema import ALL_CAMPAIGNS, events, events_of_types, interval_kpis
 
@@ -169,7 +170,7 @@ def _abandon_figure(info: RunInfo, df: Columns, tz: timezone) -> Figure:
 
 def _first_waits(store: Store, run_id: int) -> np.ndarray[Any, Any]:
     query = select(events.c.payload).where(
-        events.c.run_id == run_id, events_of_types("DIAL_REQUEST_DIALED")
+        events.c.run_id == run_id, events_of_types(EventType.DIAL_REQUEST_DIALED)
     )
     with store.engine.connect() as conn:
         payloads = [orjson.loads(p) for (p,) in conn.execute(query)]

@@ -30,6 +30,7 @@ from sqlalchemy import func, select
 from sim.analysis.experiments import new_sweep_id, run_kpis, run_point
 from sim.analysis.fanout import Cluster, using_cluster
 from sim.analysis.stats import CI, mean_ci
+from sim.domain import EventType
 from sim.scenario import Scenario, resolved_dict
 from sim.scenario.overrides import parse_path
 from sim.store import Store
@@ -38,7 +39,11 @@ from sim.store.schema import events, events_of_types
 __all__ = ["MAX_AGENTS", "Probe", "StaffingResult", "find_staffing", "staffing_overrides"]
 
 MAX_AGENTS = 10_000
-_TERMINAL = ("DIAL_REQUEST_COMPLETED", "DIAL_REQUEST_EXPIRED", "DIAL_REQUEST_FAILED")
+_TERMINAL = (
+    EventType.DIAL_REQUEST_COMPLETED,
+    EventType.DIAL_REQUEST_EXPIRED,
+    EventType.DIAL_REQUEST_FAILED,
+)
 
 
 @dataclass(frozen=True)
@@ -109,7 +114,7 @@ def _unfinished(store: Store, run_id: int) -> int:
             query = select(func.count()).where(events.c.run_id == run_id, events_of_types(*types))
             return int(conn.execute(query).scalar() or 0)
 
-        return count(("DIAL_REQUEST_ACCEPTED",)) - count(_TERMINAL)
+        return count((EventType.DIAL_REQUEST_ACCEPTED,)) - count(_TERMINAL)
 
 
 class _Search:

@@ -19,7 +19,7 @@ import orjson
 from sqlalchemy import Connection, and_, case, func, or_, select
 
 from sim.analysis.redials import early_redials
-from sim.domain import LIVE_OUTCOMES, Outcome
+from sim.domain import LIVE_OUTCOMES, EventType, Outcome
 from sim.store import RunInfo, Store
 from sim.store.schema import ALL_CAMPAIGNS, contacts, events, events_of_types, interval_kpis
 
@@ -123,17 +123,17 @@ def _outcome_figures(t: _Tally) -> dict[str, Any]:
 
 
 _COUNTED_TYPES = (
-    "DIAL_REQUEST_ACCEPTED",
-    "DIAL_REQUEST_DIALED",
-    "DIAL_REQUEST_EXPIRED",
-    "DIAL_REQUEST_FAILED",
+    EventType.DIAL_REQUEST_ACCEPTED,
+    EventType.DIAL_REQUEST_DIALED,
+    EventType.DIAL_REQUEST_EXPIRED,
+    EventType.DIAL_REQUEST_FAILED,
 )
 
 
 def _type_counts(conn: Connection, run_id: int) -> dict[str, int]:
     """Events of the counted types (from the type index), and INITIATED (one
     per ``contacts`` row)."""
-    counts = {
+    counts: dict[str, int] = {
         t: int(
             conn.execute(
                 select(func.count()).where(events.c.run_id == run_id, events_of_types(t))
@@ -142,7 +142,7 @@ def _type_counts(conn: Connection, run_id: int) -> dict[str, int]:
         for t in _COUNTED_TYPES
     }
     contacts_query = select(func.count()).where(contacts.c.run_id == run_id)
-    counts["INITIATED"] = int(conn.execute(contacts_query).scalar_one())
+    counts[EventType.INITIATED] = int(conn.execute(contacts_query).scalar_one())
     return counts
 
 
@@ -234,7 +234,7 @@ def _dial_waits(conn: Connection, run_id: int) -> tuple[float | None, float | No
     """(mean wait, p90 wait) from acceptance to dial, and the time of the last dial."""
     waits = array("d")
     last: float | None = None
-    for t, p in _payloads(conn, run_id, "DIAL_REQUEST_DIALED"):
+    for t, p in _payloads(conn, run_id, EventType.DIAL_REQUEST_DIALED):
         last = t if last is None or t > last else last
         if p.get("waited_s") is not None:
             waits.append(float(p["waited_s"]))
@@ -246,7 +246,7 @@ def _dial_waits(conn: Connection, run_id: int) -> tuple[float | None, float | No
 
 def _batch_put_contact(conn: Connection, run_id: int) -> tuple[int, int, int]:
     calls = throttled = retries = 0
-    for _, p in _payloads(conn, run_id, "BATCH_PUT_CONTACT_CALLED"):
+    for _, p in _payloads(conn, run_id, EventType.BATCH_PUT_CONTACT_CALLED):
         calls += 1
         throttled += p.get("error") == THROTTLED
         retries += (p.get("attempt") or 1) > 1
@@ -254,7 +254,11 @@ def _batch_put_contact(conn: Connection, run_id: int) -> tuple[int, int, int]:
 
 
 def _list_completion(conn: Connection, run_id: int) -> float | None:
-    ended = ("DIAL_REQUEST_DIALED", "DIAL_REQUEST_EXPIRED", "DIAL_REQUEST_FAILED")
+    ended = (
+        EventType.DIAL_REQUEST_DIALED,
+        EventType.DIAL_REQUEST_EXPIRED,
+        EventType.DIAL_REQUEST_FAILED,
+    )
     query = select(func.max(events.c.time)).where(
         events.c.run_id == run_id, events_of_types(*ended)
     )
@@ -303,10 +307,10 @@ def _distinct_rejections(conn: Connection, run_id: int) -> dict[str, int]:
     later acceptance of it.
     """
     refused: dict[tuple[str, str], None] = {}
-    for _, p in _payloads(conn, run_id, "DIAL_REQUEST_REJECTED"):
+    for _, p in _payloads(conn, run_id, EventType.DIAL_REQUEST_REJECTED):
         refused[(str(p.get("campaign_id")), str(p.get("client_token")))] = None
     if refused:
-        for _, p in _payloads(conn, run_id, "DIAL_REQUEST_ACCEPTED"):
+        for _, p in _payloads(conn, run_id, EventType.DIAL_REQUEST_ACCEPTED):
             refused.pop((str(p.get("campaign_id")), str(p.get("client_token"))), None)
     out: dict[str, int] = {}
     for campaign, _token in refused:
@@ -390,9 +394,9 @@ def run_summary(store: Store, run_id: int | None = None) -> RunSummary:
     total = _Tally()
     for tally in tallies.values():
         total.add(tally)
-    dials = types.get("DIAL_REQUEST_DIALED", 0)
+    dials = types.get(EventType.DIAL_REQUEST_DIALED, 0)
     dial_hours = None if last_dial is None else (last_dial - info.sim_start) / 3600.0
-    accepted = types.get("DIAL_REQUEST_ACCEPTED", 0)
+    accepted = types.get(EventType.DIAL_REQUEST_ACCEPTED, 0)
     rejected = sum(refused.values())
     return RunSummary(
         run_id=rid,
@@ -402,9 +406,9 @@ def run_summary(store: Store, run_id: int | None = None) -> RunSummary:
         dial_requests_received=accepted + rejected,
         dial_requests_accepted=accepted,
         dial_requests_rejected=rejected,
-        dial_requests_expired=types.get("DIAL_REQUEST_EXPIRED", 0),
-        dial_requests_failed=types.get("DIAL_REQUEST_FAILED", 0),
-        contacts_created=types.get("INITIATED", 0),
+        dial_requests_expired=types.get(EventType.DIAL_REQUEST_EXPIRED, 0),
+        dial_requests_failed=types.get(EventType.DIAL_REQUEST_FAILED, 0),
+        contacts_created=types.get(EventType.INITIATED, 0),
         dials=dials,
         **_outcome_figures(total),
         agent_occupancy=occupancy,

@@ -19,7 +19,7 @@ from sim.connect.v2config import (
     communication_limits,
     communication_time,
 )
-from sim.domain import Event
+from sim.domain import Event, EventType
 
 INITIALIZED = "Initialized"
 RUNNING = "Running"
@@ -118,7 +118,7 @@ class Campaign:
     def __repr__(self) -> str:
         return f"Campaign({self.id!r}, {self.api}, {self.mode}, {self.state})"
 
-    def event(self, type_: str, now: float, payload: dict[str, Any]) -> Event:
+    def event(self, type_: EventType, now: float, payload: dict[str, Any]) -> Event:
         """The next event on this campaign's stream (bumps ``version``)."""
         self.version += 1
         return Event(self.id, self.version, type_, now, payload)
@@ -234,13 +234,15 @@ def transition(c: Campaign, operation: str, service: str, now: float) -> Event:
             service=service,
         )
     previous, c.state, c.last_modified = c.state, target, now
-    return c.event("CAMPAIGN_STATE_CHANGED", now, {"state": target, "previous": previous})
+    return c.event(EventType.CAMPAIGN_STATE_CHANGED, now, {"state": target, "previous": previous})
 
 
 def complete(c: Campaign, now: float) -> Event:
     """Move a Running or Paused campaign whose schedule ended to Completed."""
     previous, c.state, c.last_modified = c.state, COMPLETED, now
-    return c.event("CAMPAIGN_STATE_CHANGED", now, {"state": COMPLETED, "previous": previous})
+    return c.event(
+        EventType.CAMPAIGN_STATE_CHANGED, now, {"state": COMPLETED, "previous": previous}
+    )
 
 
 def describe(c: Campaign) -> dict[str, Any]:

@@ -17,13 +17,13 @@ from sim.connect.contacts import E164
 from sim.connect.ids import new_uuid, to_posix
 from sim.connect.models_campaign import DialRequest as WireDialRequest
 from sim.connect.models_campaign_v2 import OutboundRequest
-from sim.domain import DialRequest, Event
+from sim.domain import DialRequest, Event, EventType
+from sim.domain.events import new_event
 
 _E164_MATCH = E164.fullmatch
-_ACCEPTED = "DIAL_REQUEST_ACCEPTED"
-# tuple.__new__ skips the NamedTuple's Python-level __new__ frame on the hot path.
-_tnew = tuple.__new__
-_REJECTED = "DIAL_REQUEST_REJECTED"
+# plain str on the hot path
+_ACCEPTED = EventType.DIAL_REQUEST_ACCEPTED.value
+_REJECTED = EventType.DIAL_REQUEST_REJECTED.value
 
 
 class Intake(NamedTuple):
@@ -135,7 +135,7 @@ class DialRequestIntake:
                     "failure_code": code,
                     "reason": reason,
                 }
-                events.append(_tnew(Event, (rid, 1, _REJECTED, now, payload)))
+                events.append(new_event(Event, (rid, 1, _REJECTED, now, payload)))
                 continue
             accepted.append(
                 DialRequest(rid, cid, token, phone or "", expiration, now, 1, it[3], api, *it[4:])
@@ -150,7 +150,7 @@ class DialRequestIntake:
                 "expiration_time": expiration,
                 "api": api,
             }
-            events.append(_tnew(Event, (rid, 1, _ACCEPTED, now, accepted_payload)))
+            events.append(new_event(Event, (rid, 1, _ACCEPTED, now, accepted_payload)))
         response = {"successfulRequests": ok, "failedRequests": failed}
         return Intake(response, accepted, events)
 

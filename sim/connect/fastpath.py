@@ -18,9 +18,9 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple, cast
 
 from sim.connect.models_contact import EndpointTypeEnum
+from sim.domain.events import new_tuple
 
 _ENDPOINT_TYPES = frozenset(e.value for e in EndpointTypeEnum)
-_tnew = tuple.__new__
 
 
 class Endpoint(NamedTuple):
@@ -67,7 +67,7 @@ def _endpoint(value: Any) -> Endpoint | None:
     kind = value.get("Type")
     if kind is not None and (type(kind) is not str or kind not in _ENDPOINT_TYPES):
         raise _Slow
-    return _tnew(Endpoint, (kind, _optional_text(value.get("Address"), 0, 256)))
+    return new_tuple(Endpoint, (kind, _optional_text(value.get("Address"), 0, 256)))
 
 
 def _campaign(value: Any) -> CampaignRef | None:
@@ -75,7 +75,7 @@ def _campaign(value: Any) -> CampaignRef | None:
         return None
     if type(value) is not dict:
         raise _Slow
-    return _tnew(CampaignRef, (_optional_text(value.get("CampaignId"), 1, 100),))
+    return new_tuple(CampaignRef, (_optional_text(value.get("CampaignId"), 1, 100),))
 
 
 def _attributes(value: Any) -> dict[str, str] | None:
@@ -96,7 +96,7 @@ def _item(raw: Any) -> ContactItem:
     queue = get("QueueId")
     if queue is not None and not (type(queue) is str and queue.isascii()):
         raise _Slow
-    return _tnew(
+    return new_tuple(
         ContactItem,
         (
             _endpoint(get("SystemEndpoint")),

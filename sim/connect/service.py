@@ -61,7 +61,7 @@ from sim.connect.models_campaign_v2 import (
 from sim.connect.throttle import TokenBucket
 from sim.connect.v2config import Limit
 from sim.connect.v2ops import SettingsOps
-from sim.domain import DialRequest, EventSink, WaitingContact
+from sim.domain import DialRequest, EventSink, EventType, WaitingContact
 
 _API = {CAMPAIGNS_V1: "v1", CAMPAIGNS_V2: "v2"}
 _SERVICE = {"v1": CAMPAIGNS_V1, "v2": CAMPAIGNS_V2}
@@ -384,7 +384,7 @@ class OutboundCore:
         c.arn = campaign_arn(self.config, c.id)
         c.seq, self._next_seq = self._next_seq, self._next_seq + 1
         payload = {"name": c.name, "mode": c.mode, "queue_id": c.queue_id, "api": api}
-        self.sink.append([c.event("CAMPAIGN_CREATED", now, payload)])
+        self.sink.append([c.event(EventType.CAMPAIGN_CREATED, now, payload)])
         self._campaigns[c.id] = c
         self._buffers.add_campaign(c.id, c.amd_enabled)
         return c.id

@@ -35,6 +35,7 @@ from sim.connect.v2config import (
     communication_time,
     limits_of,
 )
+from sim.domain import EventType
 
 if TYPE_CHECKING:
     from sim.connect.service import OutboundCore
@@ -99,7 +100,7 @@ class SettingsOps:
         c.wire[member] = config
         c.last_modified = now
         payload = {"operation": operation, "config": {member: config}}
-        self.core.sink.append([c.event("CAMPAIGN_UPDATED", now, payload)])
+        self.core.sink.append([c.event(EventType.CAMPAIGN_UPDATED, now, payload)])
 
     def _update_time(
         self, service: str, operation: str, request: Mapping[str, Any], context: Context, now: float

@@ -35,9 +35,13 @@ class Event(NamedTuple):
     payload: Mapping[str, Any]
 
 
-new_event = tuple.__new__
-"""``new_event(Event, (stream_id, version, type, time, payload))``: an Event
-without the NamedTuple's Python-level ``__new__`` frame, for hot paths."""
+new_tuple = tuple.__new__
+"""``new_tuple(T, values)``: an instance of the NamedTuple ``T`` without its
+Python-level ``__new__`` frame, for hot paths. The only copy of this alias."""
+
+new_event = new_tuple
+"""``new_event(Event, (stream_id, version, type, time, payload))``: ``new_tuple``
+for events."""
 
 
 class EventSink(Protocol):

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
-from sim.domain import AgentState, Event, Outcome
+from sim.domain import AgentState, Event, EventType, Outcome
 from sim.store import contact as fold
 from sim.store.contact import C_ABANDONED, C_CAMPAIGN, C_LIVE, C_OUTCOME, C_SEQ, State
 from sim.store.schema import ALL_CAMPAIGNS, COUNTER_COLUMNS
@@ -108,21 +108,22 @@ class Projector:
         self._span_seq = 0
         self._out = ProjectionRows()
         self._closed = False
+        # plain str keys: the fast dict lookup of str-only dicts
         self._handlers: dict[str, Callable[[Event], None]] = {
-            "INITIATED": self._initiated,
-            "RINGING": self._ringing,
-            "CONNECTED_TO_SYSTEM": self._connected_to_system,
-            "QUEUED": self._queued,
-            "CONNECTED_TO_AGENT": self._connected_to_agent,
-            "DISCONNECTED": self._disconnected,
-            "COMPLETED": self._completed,
-            "DIAL_REQUEST_ACCEPTED": self._accepted,
-            "DIAL_REQUEST_REJECTED": self._rejected,
-            "DIAL_REQUEST_DIALED": self._dialed,
-            "DIAL_REQUEST_EXPIRED": self._expired,
-            "DIAL_REQUEST_FAILED": self._failed,
-            "DIAL_REQUEST_COMPLETED": self._request_completed,
-            "STATE_CHANGE": self._state_change,
+            EventType.INITIATED.value: self._initiated,
+            EventType.RINGING.value: self._ringing,
+            EventType.CONNECTED_TO_SYSTEM.value: self._connected_to_system,
+            EventType.QUEUED.value: self._queued,
+            EventType.CONNECTED_TO_AGENT.value: self._connected_to_agent,
+            EventType.DISCONNECTED.value: self._disconnected,
+            EventType.COMPLETED.value: self._completed,
+            EventType.DIAL_REQUEST_ACCEPTED.value: self._accepted,
+            EventType.DIAL_REQUEST_REJECTED.value: self._rejected,
+            EventType.DIAL_REQUEST_DIALED.value: self._dialed,
+            EventType.DIAL_REQUEST_EXPIRED.value: self._expired,
+            EventType.DIAL_REQUEST_FAILED.value: self._failed,
+            EventType.DIAL_REQUEST_COMPLETED.value: self._request_completed,
+            EventType.STATE_CHANGE.value: self._state_change,
         }
 
     @property

@@ -30,6 +30,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import ColumnElement
 
+from sim.domain import EventType
+
 metadata = MetaData()
 
 # The layout version a store records in ``store_meta`` (docs/store.md). 1 was
@@ -127,24 +129,28 @@ events = Table(
 # entry in the (partial) type index, which then costs the writer a third of
 # a full one. A query uses it when it names its types as ``type = '...'``
 # terms, alone or OR-ed (``events_of_types``); ``type IN (...)`` scans.
-INDEXED_TYPES: tuple[str, ...] = (
-    "DIAL_REQUEST_ACCEPTED",
-    "DIAL_REQUEST_REJECTED",
-    "DIAL_REQUEST_DIALED",
-    "DIAL_REQUEST_RETRY_SCHEDULED",
-    "DIAL_REQUEST_EXPIRED",
-    "DIAL_REQUEST_FAILED",
-    "DIAL_REQUEST_COMPLETED",
-    "BATCH_PUT_CONTACT_CALLED",
+INDEXED_TYPES: tuple[str, ...] = tuple(
+    t.value
+    for t in (
+        EventType.DIAL_REQUEST_ACCEPTED,
+        EventType.DIAL_REQUEST_REJECTED,
+        EventType.DIAL_REQUEST_DIALED,
+        EventType.DIAL_REQUEST_RETRY_SCHEDULED,
+        EventType.DIAL_REQUEST_EXPIRED,
+        EventType.DIAL_REQUEST_FAILED,
+        EventType.DIAL_REQUEST_COMPLETED,
+        EventType.BATCH_PUT_CONTACT_CALLED,
+    )
 )
 
 
 def events_of_types(*types: str) -> ColumnElement[bool]:
-    """``events.type`` is one of ``types`` (indexed types), as the index can serve it."""
+    """``events.type`` is one of ``types`` (indexed ``EventType`` members), as the index
+    can serve it."""
     missing = set(types) - set(INDEXED_TYPES)
     if missing or not types:
         raise ValueError(f"not indexed event types: {sorted(missing)}")
-    return or_(*(events.c.type == literal(t, String) for t in types))
+    return or_(*(events.c.type == literal(str(t), String) for t in types))
 
 
 _indexed = or_(*(events.c.type == literal_column(f"'{t}'") for t in INDEXED_TYPES))
