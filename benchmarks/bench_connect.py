@@ -19,7 +19,7 @@ from sim.connect import CAMPAIGNS_PRINCIPAL, CoreConfig, OutboundCore, Quota, Qu
 from sim.connect.models_campaign import PUT_DIAL_REQUEST_BATCH
 from sim.connect.models_contact import BATCH_PUT_CONTACT_REQUEST
 from sim.domain import Event
-from sim.store.background import BULK_GC_THRESHOLD, bulk_collector
+from sim.runner import BULK_GC_THRESHOLD, bulk_collector
 
 START = 1_700_000_000.0
 BATCH = 25
@@ -181,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="keep Python's collector thresholds (default: the bulk ones every run uses)",
     )
     args = parser.parse_args(argv)
-    # ``sim run`` runs the core under ``bulk_collector`` (see sim/store/background.py);
+    # ``sim run`` runs the core under ``bulk_collector`` (see sim/runner.py);
     # measured the same way unless asked otherwise.
     collector = contextlib.nullcontext() if args.default_gc else bulk_collector()
     print(f"collector thresholds: {'default' if args.default_gc else BULK_GC_THRESHOLD}")

@@ -100,9 +100,8 @@ def profile(workload: str, marks: Sequence[int], db: str) -> SnapshotSink:
     """Run the workload to the last mark with the inline writer, snapshotting."""
     from sim.connect import OutboundCore
     from sim.engine import Emitter, Model
-    from sim.runner import core_config
+    from sim.runner import bulk_collector, core_config
     from sim.store import Store
-    from sim.store.background import bulk_collector
 
     scenario = scenario_for(workload, max(marks))
     store = Store(db)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from sim.connect.config import CoreConfig
-from sim.connect.errors import CAMPAIGNS_V1, CAMPAIGNS_V2, ServiceError
+from sim.connect.errors import CAMPAIGNS_V2, ServiceError
 from sim.connect.ids import iso8601
 from sim.connect.models_campaign import CreateCampaignRequest
 from sim.connect.models_campaign_v2 import CreateCampaignRequestV2
@@ -251,7 +251,3 @@ def describe(c: Campaign) -> dict[str, Any]:
     if c.api == "v2":
         body["lastModifiedTime"] = iso8601(c.last_modified)
     return {"campaign": body}
-
-
-def service_of(c: Campaign) -> str:
-    return CAMPAIGNS_V1 if c.api == "v1" else CAMPAIGNS_V2

@@ -170,7 +170,3 @@ class Scenario(Frozen):
             if campaign.id == campaign_id:
                 return campaign
         raise KeyError(campaign_id)
-
-    def groups_for_queue(self, queue: str) -> tuple[AgentGroup, ...]:
-        """The agent groups that serve ``queue``."""
-        return tuple(g for g in self.agent_groups if g.queue == queue)

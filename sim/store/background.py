@@ -3,7 +3,8 @@
 The work of writing a run splits in two (``sim.store.writer``): making rows
 (stream numbers, payload JSON, the projection fold: ``RowMaker``) and
 inserting them (``RowWriter``). The simulation process makes the rows of
-each chunk of events and pickles them down a pipe; a writer process only
+each chunk of events and marshals them down a pipe (``encode_rows``); a
+writer process only
 inserts them, on its own connection, committing about ``writer_chunk``
 events' rows per transaction. On two cores the work is shared out so that
 neither process waits long for the other.
@@ -65,26 +66,6 @@ BULK_PRAGMAS = (
 )
 
 
-# Python's cyclic collector, tuned for a bulk run: a young-generation pass
-# every 50,000 allocations instead of 700, and a full pass ten times rarer.
-# A run allocates millions of short-lived objects (events, payloads, API
-# models) while it holds a large long-lived heap (the buffered requests), so
-# the default thresholds spend a third of the run re-scanning that heap.
-# The engine makes few reference cycles; what it makes is still collected.
-BULK_GC_THRESHOLD = (50_000, 20, 100)
-
-
-@contextlib.contextmanager
-def bulk_collector() -> Iterator[None]:
-    """Within the block, run the cyclic collector at ``BULK_GC_THRESHOLD``."""
-    before = gc.get_threshold()
-    gc.set_threshold(*BULK_GC_THRESHOLD)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
-
-
 def _bulk_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor = dbapi_conn.cursor()
     for pragma in BULK_PRAGMAS:
@@ -108,7 +89,8 @@ class BackgroundWriter:
 
     Same contract as ``EventWriter``: ``append`` events in log order, then
     ``close(sim_end)`` once, which waits until the child has written
-    everything and returns the number of events written.
+    everything and returns the number of events written. ``gc_threshold``:
+    the writer process's collector thresholds (its default if None).
     """
 
     def __init__(
@@ -121,6 +103,7 @@ class BackgroundWriter:
         writer_chunk: int = 40000,
         queue_chunks: int = 6,
         start_method: str | None = None,
+        gc_threshold: tuple[int, int, int] | None = None,
     ) -> None:
         if store.name == ":memory:":
             raise StoreError("a background writer needs a database file, not :memory:")
@@ -143,6 +126,7 @@ class BackgroundWriter:
                 store.url,
                 run_id,
                 (writer_chunk, queue_chunks),
+                gc_threshold,
                 (data_read, result_write),
                 (self._data, self._result),
             ),
@@ -278,6 +262,7 @@ def _child_main(
     url: str,
     run_id: int,
     sizes: tuple[int, int],
+    gc_threshold: tuple[int, int, int] | None,
     ends: tuple[Connection, Connection],
     parent_ends: tuple[Connection, Connection],
 ) -> None:
@@ -289,7 +274,8 @@ def _child_main(
     for end in parent_ends:
         end.close()  # else a dead parent would never look like EOF here
     store: Store | None = None
-    gc.set_threshold(*BULK_GC_THRESHOLD)  # this process only writes: see bulk_collector
+    if gc_threshold is not None:  # the runner's collector tuning (sim.runner.bulk_collector)
+        gc.set_threshold(*gc_threshold)
     try:
         store = open_bulk_store(url)
         writer = RowWriter(store.engine, run_id)
