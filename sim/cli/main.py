@@ -109,7 +109,8 @@ def run(
         with cluster_for(workers, scheduler, replications, quiet) as cluster:
             report_replications(parsed, store, replications, cluster, seed, warm, fmt, quiet)
         return
-    from sim.analysis.summary import format_table, run_summary
+    from sim.analysis.summary import run_summary
+    from sim.analysis.table import format_table
     from sim.runner import RunFailed, run_scenario
 
     update, close = progress_bar(quiet)
@@ -162,7 +163,8 @@ def schema() -> None:
 @FORMAT_OPTION
 def report(db: str, run_id: int | None, sweep_id: str | None, warmup: str, fmt: str) -> None:
     """Print the capacity report of a run (or a sweep) in DB."""
-    from sim.analysis.summary import format_table, run_summary, status_note
+    from sim.analysis.summary import run_summary, status_note
+    from sim.analysis.table import format_table
 
     store = store_at(db)
     if sweep_id is not None:

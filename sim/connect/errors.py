@@ -1,11 +1,12 @@
-"""Service errors in AWS's vocabulary, and pydantic errors rendered as AWS paths."""
+"""Service errors in AWS's vocabulary, pydantic errors rendered as AWS paths, and
+the validation of a request that raises them."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 CONNECT = "connect"
 CAMPAIGNS_V1 = "connectcampaigns"
@@ -122,3 +123,17 @@ def from_validation_error(service: str, exc: ValidationError) -> ServiceError:
     """One 400 naming every violation of ``exc`` with its AWS member path."""
     errors = exc.errors(include_url=False, include_input=False)
     return validation_error(service, format_errors(errors))
+
+
+# The pydantic validation context of a request: JSON_CONTEXT if it came as JSON.
+Context = Mapping[str, bool] | None
+
+
+def validate(
+    adapter: TypeAdapter[Any], service: str, request: Mapping[str, Any], context: Context = None
+) -> Any:
+    """The request validated by ``adapter``; ValidationException naming every violation."""
+    try:
+        return adapter.validate_python(request, context=context)
+    except ValidationError as exc:
+        raise from_validation_error(service, exc) from None

@@ -10,26 +10,13 @@ token, whatever its outcome.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 
-from sim.connect.buffer import REASON_COMPLETED, REASON_STOPPED, Buffers, CampaignBuffer
-from sim.connect.campaigns import (
-    ACCEPTING,
-    COMPLETABLE,
-    STOPPED,
-    TRANSITIONS,
-    Campaign,
-    campaign_arn,
-    complete,
-    describe,
-    from_v1,
-    from_v2,
-    resource_errors,
-    transition,
-)
+from sim.connect.buffer import Buffers, CampaignBuffer
+from sim.connect.campaigns import ACCEPTING, TRANSITIONS, Campaign, describe
 from sim.connect.config import CoreConfig
 from sim.connect.contacts import Answer, ContactFactory, parse, replay
 from sim.connect.dialrequests import DialRequestIntake, Intake
@@ -37,42 +24,34 @@ from sim.connect.errors import (
     CAMPAIGNS_V1,
     CAMPAIGNS_V2,
     CONNECT,
+    Context,
     ServiceError,
-    from_validation_error,
     internal_error,
     not_found,
     throttling_error,
+    validate,
     validation_error,
 )
 from sim.connect.idempotency import IdempotencyStore, request_digest
-from sim.connect.ids import new_uuid
 from sim.connect.models_campaign import (
     CAMPAIGN_ID_V1,
-    CREATE_CAMPAIGN_V1,
     GET_CAMPAIGN_STATE_BATCH,
     JSON_CONTEXT,
     PUT_DIAL_REQUEST_BATCH,
 )
-from sim.connect.models_campaign_v2 import (
-    CAMPAIGN_ID_V2,
-    CREATE_CAMPAIGN_V2,
-    PUT_OUTBOUND_REQUEST_BATCH,
-)
+from sim.connect.models_campaign_v2 import CAMPAIGN_ID_V2, PUT_OUTBOUND_REQUEST_BATCH
+from sim.connect.registry import CampaignRegistry
 from sim.connect.throttle import TokenBucket
 from sim.connect.v2config import Limit
-from sim.connect.v2ops import SettingsOps
-from sim.domain import DialRequest, EventSink, EventType, WaitingContact
+from sim.connect.v2ops import Handler, SettingsOps
+from sim.domain import DialRequest, EventSink, WaitingContact
 
 _API = {CAMPAIGNS_V1: "v1", CAMPAIGNS_V2: "v2"}
-_SERVICE = {"v1": CAMPAIGNS_V1, "v2": CAMPAIGNS_V2}
 _ID_ADAPTER: dict[str, TypeAdapter[Any]] = {
     CAMPAIGNS_V1: CAMPAIGN_ID_V1,
     CAMPAIGNS_V2: CAMPAIGN_ID_V2,
 }
 
-# The pydantic validation context of a request: JSON_CONTEXT if it came as JSON.
-Context = Mapping[str, bool] | None
-Handler = Callable[[str, str, Mapping[str, Any], Context, float], dict[str, Any]]
 # Operations only the outbound campaigns service principal may call.
 PRINCIPAL_ONLY = frozenset({(CONNECT, "BatchPutContact")})
 
@@ -82,15 +61,6 @@ def _buckets(config: CoreConfig) -> dict[str, TokenBucket]:
     return {
         name: TokenBucket(getattr(config.quotas, name)) for name in type(config.quotas).model_fields
     }
-
-
-def _validate(
-    adapter: TypeAdapter[Any], service: str, request: Mapping[str, Any], context: Context = None
-) -> Any:
-    try:
-        return adapter.validate_python(request, context=context)
-    except ValidationError as exc:
-        raise from_validation_error(service, exc) from None
 
 
 class OutboundCore:
@@ -105,8 +75,9 @@ class OutboundCore:
         self.config = config
         self.rng = rng
         self.sink = sink
-        self._campaigns: dict[str, Campaign] = {}
         self._buffers = Buffers()
+        self.registry = CampaignRegistry(config, rng, sink, self._buffers)
+        self._campaigns = self.registry.by_id
         self._tokens = IdempotencyStore(config.idempotency_retention_s)
         self._contacts = ContactFactory(config, rng, self._campaigns)
         self._intake = DialRequestIntake(config, rng)
@@ -139,10 +110,9 @@ class OutboundCore:
             self._put_requests,
             "put_outbound_request_batch",
         )
-        self._settings = SettingsOps(self)
+        self._settings = SettingsOps(self.registry)
         for op, handler in self._settings.handlers().items():
             self._ops[(CAMPAIGNS_V2, op)] = (handler, "campaign_settings")
-        self._next_seq = 1
 
     # -- the wire entry point ----------------------------------------------------
 
@@ -190,18 +160,6 @@ class OutboundCore:
         context = JSON_CONTEXT if json else None
         return handler(service, operation, request, context, now)
 
-    @staticmethod
-    def validate(
-        adapter: TypeAdapter[Any], service: str, request: Mapping[str, Any], context: Context
-    ) -> Any:
-        """The validated request; ValidationException naming every violation (for the
-        handlers of sim.connect.v2ops)."""
-        return _validate(adapter, service, request, context)
-
-    def lookup_v2(self, campaign_id: str) -> Campaign:
-        """A v2 campaign; ResourceNotFoundException if unknown or of v1."""
-        return self._lookup(CAMPAIGNS_V2, campaign_id)
-
     def _fault(self, service: str) -> None:
         if self._request_fault and self.rng.random() < self._request_fault:
             raise internal_error(service)
@@ -240,12 +198,6 @@ class OutboundCore:
 
     # -- campaigns -------------------------------------------------------------------
 
-    def _lookup(self, service: str, campaign_id: str) -> Campaign:
-        c = self._campaigns.get(campaign_id)
-        if c is None or _SERVICE[c.api] != service:
-            raise not_found(service, f"campaign {campaign_id!r}")
-        return c
-
     def _create(
         self, service: str, operation: str, request: Mapping[str, Any], context: Context, now: float
     ) -> dict[str, Any]:
@@ -259,19 +211,19 @@ class OutboundCore:
     def _describe(
         self, service: str, operation: str, request: Mapping[str, Any], context: Context, now: float
     ) -> dict[str, Any]:
-        req = _validate(_ID_ADAPTER[service], service, request, context)
-        return describe(self._lookup(service, req.id))
+        req = validate(_ID_ADAPTER[service], service, request, context)
+        return describe(self.registry.lookup(service, req.id))
 
     def _get_state(
         self, service: str, operation: str, request: Mapping[str, Any], context: Context, now: float
     ) -> dict[str, Any]:
-        req = _validate(_ID_ADAPTER[service], service, request, context)
-        return {"state": self._lookup(service, req.id).state}
+        req = validate(_ID_ADAPTER[service], service, request, context)
+        return {"state": self.registry.lookup(service, req.id).state}
 
     def _get_state_batch(
         self, service: str, operation: str, request: Mapping[str, Any], context: Context, now: float
     ) -> dict[str, Any]:
-        req = _validate(GET_CAMPAIGN_STATE_BATCH, service, request, context)
+        req = validate(GET_CAMPAIGN_STATE_BATCH, service, request, context)
         ok, failed = [], []
         for cid in req.campaignIds:
             c = self._campaigns.get(cid)
@@ -284,27 +236,15 @@ class OutboundCore:
     def _control(
         self, service: str, operation: str, request: Mapping[str, Any], context: Context, now: float
     ) -> dict[str, Any]:
-        req = _validate(_ID_ADAPTER[service], service, request, context)
-        self._transition(self._lookup(service, req.id), operation, now)
+        req = validate(_ID_ADAPTER[service], service, request, context)
+        self.registry.transition(self.registry.lookup(service, req.id), operation, now)
         return {}
-
-    def _transition(self, c: Campaign, operation: str, now: float) -> None:
-        events = [transition(c, operation, _SERVICE[c.api], now)]
-        if c.state == STOPPED:
-            events += self._buffers.by_campaign[c.id].drain(now, REASON_STOPPED)
-        self.sink.append(events)
 
     def _delete(
         self, service: str, operation: str, request: Mapping[str, Any], context: Context, now: float
     ) -> dict[str, Any]:
-        # DeleteCampaign has no InvalidCampaignStateException in either model:
-        # deleting a running or paused campaign stops it first.
-        req = _validate(_ID_ADAPTER[service], service, request, context)
-        c = self._lookup(service, req.id)
-        if c.state in TRANSITIONS["StopCampaign"][0]:
-            self._transition(c, "StopCampaign", now)
-        del self._campaigns[c.id]
-        del self._buffers.by_campaign[c.id]
+        req = validate(_ID_ADAPTER[service], service, request, context)
+        self.registry.delete(self.registry.lookup(service, req.id), now)
         return {}
 
     # -- dial requests ---------------------------------------------------------------
@@ -314,8 +254,8 @@ class OutboundCore:
     ) -> dict[str, Any]:
         v1 = service == CAMPAIGNS_V1
         adapter = PUT_DIAL_REQUEST_BATCH if v1 else PUT_OUTBOUND_REQUEST_BATCH
-        req = _validate(adapter, service, request, context)
-        c = self._lookup(service, req.id)
+        req = validate(adapter, service, request, context)
+        c = self.registry.lookup(service, req.id)
         if c.state not in ACCEPTING:
             raise ServiceError(
                 "InvalidCampaignStateException",
@@ -354,72 +294,40 @@ class OutboundCore:
         campaign_id: str | None = None,
         context: Context = None,
     ) -> str:
-        """Create a campaign from its wire CreateCampaign request of ``api`` ("v1"/"v2").
-
-        Returns its id (an RNG UUID unless ``campaign_id`` is given). Raises
-        ValidationException (shape, or a queue / number / flow the instance
-        lacks), ResourceNotFoundException (other instance),
-        ServiceQuotaExceededException (max_campaigns), ConflictException (id taken).
-        """
-        service = _SERVICE[api]
-        v1 = api == "v1"
-        adapter = CREATE_CAMPAIGN_V1 if v1 else CREATE_CAMPAIGN_V2
-        req = _validate(adapter, service, request, context)
-        if req.connectInstanceId != self.config.instance_id:
-            raise not_found(service, f"instance {req.connectInstanceId!r}")
-        if len(self._campaigns) >= self.config.max_campaigns:
-            raise ServiceError(
-                "ServiceQuotaExceededException", "too many campaigns", service=service
-            )
-        if campaign_id is not None and campaign_id in self._campaigns:
-            raise ServiceError(
-                "ConflictException", f"campaign {campaign_id!r} exists", service=service
-            )
-        c = Campaign("", api, req.name, "", now)
-        (from_v1 if v1 else from_v2)(req, c)
-        errors = resource_errors(self.config, c)
-        if errors:
-            raise validation_error(service, "; ".join(errors))
-        c.id = campaign_id if campaign_id is not None else new_uuid(self.rng)
-        c.arn = campaign_arn(self.config, c.id)
-        c.seq, self._next_seq = self._next_seq, self._next_seq + 1
-        payload = {"name": c.name, "mode": c.mode, "queue_id": c.queue_id, "api": api}
-        self.sink.append([c.event(EventType.CAMPAIGN_CREATED, now, payload)])
-        self._campaigns[c.id] = c
-        self._buffers.add_campaign(c.id, c.amd_enabled)
-        return c.id
+        """Create a campaign from its wire CreateCampaign request of ``api`` ("v1"/"v2");
+        its id. See ``CampaignRegistry.create``."""
+        return self.registry.create(
+            request, api=api, now=now, campaign_id=campaign_id, context=context
+        )
 
     def campaign(self, campaign_id: str) -> Campaign:
         """The live view of a campaign; ResourceNotFoundException if unknown."""
-        c = self._campaigns.get(campaign_id)
-        if c is None:
-            raise not_found(CAMPAIGNS_V1, f"campaign {campaign_id!r}")
-        return c
+        return self.registry.get(campaign_id)
 
     def campaign_state(self, campaign_id: str) -> str | None:
         """A campaign's state, or None if there is no such campaign (deleted)."""
-        c = self._campaigns.get(campaign_id)
+        c = self._campaigns.get(campaign_id)  # the registry's dict: hot (each dial decision)
         return None if c is None else c.state
 
     def campaigns(self) -> list[Campaign]:
         """All campaigns, in creation order."""
-        return list(self._campaigns.values())
+        return self.registry.all()
 
     def start_campaign(self, campaign_id: str, now: float) -> None:
         """StartCampaign without throttling (InvalidCampaignStateException if not allowed)."""
-        self._transition(self.campaign(campaign_id), "StartCampaign", now)
+        self.registry.transition(self.campaign(campaign_id), "StartCampaign", now)
 
     def pause_campaign(self, campaign_id: str, now: float) -> None:
         """PauseCampaign without throttling."""
-        self._transition(self.campaign(campaign_id), "PauseCampaign", now)
+        self.registry.transition(self.campaign(campaign_id), "PauseCampaign", now)
 
     def resume_campaign(self, campaign_id: str, now: float) -> None:
         """ResumeCampaign without throttling."""
-        self._transition(self.campaign(campaign_id), "ResumeCampaign", now)
+        self.registry.transition(self.campaign(campaign_id), "ResumeCampaign", now)
 
     def stop_campaign(self, campaign_id: str, now: float) -> None:
         """StopCampaign without throttling; the buffer ends EXPIRED (campaign_stopped)."""
-        self._transition(self.campaign(campaign_id), "StopCampaign", now)
+        self.registry.transition(self.campaign(campaign_id), "StopCampaign", now)
 
     @property
     def instance_limits(self) -> tuple[Limit, ...]:
@@ -428,27 +336,12 @@ class OutboundCore:
 
     def next_schedule_end(self) -> float | None:
         """Earliest schedule end among Running / Paused v2 campaigns, if any."""
-        ends = [
-            c.schedule.end
-            for c in self._campaigns.values()
-            if c.schedule is not None and c.state in COMPLETABLE
-        ]
-        return min(ends, default=None)
+        return self.registry.next_schedule_end()
 
     def complete_due(self, now: float) -> list[str]:
-        """Complete every Running / Paused campaign whose schedule ended by ``now``
-        (CAMPAIGN_STATE_CHANGED to Completed; its buffer ends EXPIRED with reason
-        ``campaign_completed``). The ids completed, in creation order."""
-        done = []
-        for c in self._campaigns.values():
-            if c.schedule is not None and c.state in COMPLETABLE and c.schedule.end <= now:
-                events = [
-                    complete(c, now),
-                    *self._buffers.by_campaign[c.id].drain(now, REASON_COMPLETED),
-                ]
-                self.sink.append(events)
-                done.append(c.id)
-        return done
+        """Complete every Running / Paused campaign whose schedule ended by ``now``;
+        the ids completed. See ``CampaignRegistry.complete_due``."""
+        return self.registry.complete_due(now)
 
     def _buffer(self, campaign_id: str) -> CampaignBuffer:
         buf = self._buffers.by_campaign.get(campaign_id)

@@ -14,10 +14,17 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sim.connect.campaigns import UPDATABLE, Campaign
-from sim.connect.errors import CAMPAIGNS_V2, ServiceError, not_found, validation_error
+from sim.connect.errors import (
+    CAMPAIGNS_V2,
+    Context,
+    ServiceError,
+    not_found,
+    validate,
+    validation_error,
+)
 from sim.connect.ids import iso8601
 from sim.connect.models_v2_ops import (
     GET_INSTANCE_LIMITS,
@@ -27,6 +34,7 @@ from sim.connect.models_v2_ops import (
     UPDATE_COMMUNICATION_TIME,
     UPDATE_SCHEDULE,
 )
+from sim.connect.registry import CampaignRegistry
 from sim.connect.v2config import (
     ConfigError,
     Limit,
@@ -37,12 +45,8 @@ from sim.connect.v2config import (
 )
 from sim.domain import EventType
 
-if TYPE_CHECKING:
-    from sim.connect.service import OutboundCore
-
 DEFAULT_MAX_RESULTS = 50  # AWS states no default; the model's maximum
 _TOKEN_PREFIX = "sim-campaigns:"
-Context = Mapping[str, bool] | None  # the request's pydantic validation context
 Handler = Callable[[str, str, Mapping[str, Any], Context, float], dict[str, Any]]
 
 
@@ -63,10 +67,10 @@ def _after(token: str) -> int:
 
 
 class SettingsOps:
-    """The handlers, bound to one core (its campaigns, sink, quotas and config)."""
+    """The handlers, bound to the campaigns of one core (and its sink and config)."""
 
-    def __init__(self, core: OutboundCore) -> None:
-        self.core = core
+    def __init__(self, campaigns: CampaignRegistry) -> None:
+        self.campaigns = campaigns
         self.instance_limits: tuple[Limit, ...] = ()
         self._instance_wire: dict[str, Any] = {}
 
@@ -83,7 +87,7 @@ class SettingsOps:
     # -- campaign settings --------------------------------------------------------------
 
     def _updatable(self, campaign_id: str, operation: str, now: float) -> Campaign:
-        c = self.core.lookup_v2(campaign_id)
+        c = self.campaigns.lookup_v2(campaign_id)
         if c.state not in UPDATABLE:
             raise ServiceError(
                 "InvalidCampaignStateException",
@@ -100,12 +104,12 @@ class SettingsOps:
         c.wire[member] = config
         c.last_modified = now
         payload = {"operation": operation, "config": {member: config}}
-        self.core.sink.append([c.event(EventType.CAMPAIGN_UPDATED, now, payload)])
+        self.campaigns.sink.append([c.event(EventType.CAMPAIGN_UPDATED, now, payload)])
 
     def _update_time(
         self, service: str, operation: str, request: Mapping[str, Any], context: Context, now: float
     ) -> dict[str, Any]:
-        req = self.core.validate(UPDATE_COMMUNICATION_TIME, service, request, context)
+        req = validate(UPDATE_COMMUNICATION_TIME, service, request, context)
         c = self._updatable(req.id, operation, now)
         try:
             typed = communication_time(req.communicationTimeConfig)
@@ -118,7 +122,7 @@ class SettingsOps:
     def _update_limits(
         self, service: str, operation: str, request: Mapping[str, Any], context: Context, now: float
     ) -> dict[str, Any]:
-        req = self.core.validate(UPDATE_COMMUNICATION_LIMITS, service, request, context)
+        req = validate(UPDATE_COMMUNICATION_LIMITS, service, request, context)
         c = self._updatable(req.id, operation, now)
         c.communication_limits = communication_limits(req.communicationLimitsOverride)
         wire = req.communicationLimitsOverride
@@ -128,7 +132,7 @@ class SettingsOps:
     def _update_schedule(
         self, service: str, operation: str, request: Mapping[str, Any], context: Context, now: float
     ) -> dict[str, Any]:
-        req = self.core.validate(UPDATE_SCHEDULE, service, request, context)
+        req = validate(UPDATE_SCHEDULE, service, request, context)
         c = self._updatable(req.id, operation, now)
         try:
             typed = campaign_schedule(req.schedule)
@@ -141,13 +145,13 @@ class SettingsOps:
     # -- instance limits ------------------------------------------------------------------
 
     def _instance(self, service: str, instance_id: str) -> None:
-        if instance_id != self.core.config.instance_id:
+        if instance_id != self.campaigns.config.instance_id:
             raise not_found(service, f"instance {instance_id!r}")
 
     def _put_instance_limits(
         self, service: str, operation: str, request: Mapping[str, Any], context: Context, now: float
     ) -> dict[str, Any]:
-        req = self.core.validate(PUT_INSTANCE_LIMITS, service, request, context)
+        req = validate(PUT_INSTANCE_LIMITS, service, request, context)
         self._instance(service, req.connectInstanceId)
         config = req.communicationLimitsConfig
         self.instance_limits = limits_of(config.allChannelSubtypes)
@@ -157,7 +161,7 @@ class SettingsOps:
     def _get_instance_limits(
         self, service: str, operation: str, request: Mapping[str, Any], context: Context, now: float
     ) -> dict[str, Any]:
-        req = self.core.validate(GET_INSTANCE_LIMITS, service, request, context)
+        req = validate(GET_INSTANCE_LIMITS, service, request, context)
         self._instance(service, req.connectInstanceId)
         return {"communicationLimitsConfig": dict(self._instance_wire)}
 
@@ -166,14 +170,14 @@ class SettingsOps:
     def _list(
         self, service: str, operation: str, request: Mapping[str, Any], context: Context, now: float
     ) -> dict[str, Any]:
-        req = self.core.validate(LIST_CAMPAIGNS, service, request, context)
+        req = validate(LIST_CAMPAIGNS, service, request, context)
         after = _after(req.nextToken) if req.nextToken else -1
         wanted = None
         if req.filters is not None and req.filters.instanceIdFilter is not None:
             wanted = req.filters.instanceIdFilter.value
         found = [
             c
-            for c in self.core.campaigns()
+            for c in self.campaigns.all()
             if c.api == "v2"
             and c.seq > after
             and (wanted is None or c.wire.get("connectInstanceId") == wanted)

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 from sqlalchemy import Engine, func, select, update
@@ -25,9 +25,7 @@ from sim.domain import Event
 from sim.store.liveness import owner_gone, this_process
 from sim.store.opening import StoreError, open_engine, resolve
 from sim.store.schema import events, runs
-
-if TYPE_CHECKING:
-    from sim.store.writer import EventWriter
+from sim.store.writer import EventWriter
 
 RUN_STATUSES = ("running", "completed", "failed", "interrupted")
 FINAL_STATUSES = ("completed", "failed", "interrupted")
@@ -288,8 +286,6 @@ class Store:
 
     def writer(self, run_id: int, interval_s: float, chunk_size: int = 20000) -> EventWriter:
         """An ``EventSink`` writing the run's log and projections (see ``EventWriter``)."""
-        from sim.store.writer import EventWriter
-
         self._writable()
         return EventWriter(self, run_id, interval_s, chunk_size=chunk_size)
 

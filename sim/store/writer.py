@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import orjson
 from sqlalchemy import Connection, Engine, update
@@ -27,8 +27,18 @@ from sim.store.opening import StoreError
 from sim.store.projector import ProjectionRows, Projector, Row
 from sim.store.schema import agent_intervals, contacts, events, insert_sql, interval_kpis, runs
 
-if TYPE_CHECKING:
-    from sim.store.store import Store
+
+class RunTables(Protocol):
+    """What the writer uses of a ``Store`` (sim.store.store): its engine, the run's
+    existence and its interval. The store hands itself (``Store.writer``)."""
+
+    @property
+    def engine(self) -> Engine: ...
+
+    def run(self, run_id: int) -> object: ...
+
+    def set_interval(self, run_id: int, interval_s: float) -> None: ...
+
 
 # Event types as plain ``str`` (an ``EventType`` member hashes and compares as
 # its value), so log columns hold only builtins: cheap to ship to a writer process.
@@ -210,7 +220,7 @@ class EventWriter:
     """
 
     def __init__(
-        self, store: Store, run_id: int, interval_s: float, chunk_size: int = 20000
+        self, store: RunTables, run_id: int, interval_s: float, chunk_size: int = 20000
     ) -> None:
         if chunk_size < 1:
             raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.analysis.summary import format_table, run_summary
+from sim.analysis.summary import run_summary
+from sim.analysis.table import format_table
 from sim.store import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
