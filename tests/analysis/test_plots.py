@@ -102,6 +102,62 @@ def test_abandonment_figure_draws_both_rates(store: Store) -> None:
     assert np.isfinite(np.asarray(regulatory.get_ydata(), dtype=float)).any()
 
 
+def test_abandonment_series_add_up_to_the_summary() -> None:
+    """An unpaced dialer for one agent, AMD hanging up on a fifth of the people:
+    the per-interval counts behind both lines add up to the summary's figures,
+    and the regulatory line, which counts the AMD hang-ups, runs above."""
+    from sim.analysis.plots import _abandonment_counts, _kpis
+
+    scenario = predictive(
+        agent_groups=[
+            {
+                "name": "g",
+                "queue": "q",
+                "staffing": [{"start": "09:00", "end": "10:00", "agents": 1}],
+                "after_contact_work": "10s",
+            }
+        ],
+        campaigns=[
+            {
+                "id": "c",
+                "mode": "predictive",
+                "queue": "q",
+                "predictive": {"pacing": "immediate"},
+                "sources": [{"kind": "poisson", "rate_per_hour": 30, "batch_size": 10}],
+            }
+        ],
+        outcomes={
+            "live_answer": 0.6,
+            "voicemail": 0.2,
+            "no_answer": 0.1,
+            "busy": 0.05,
+            "invalid_number": 0.05,
+            "amd": {"human_as_machine": 0.2},
+        },
+    )
+    store = Store(":memory:")
+    run_scenario(scenario, store)
+    summary = run_summary(store)
+    counts = _abandonment_counts(
+        store, summary.run_id, _kpis(store, summary.run_id)["interval_start"]
+    )
+    assert counts["live_abandoned"].sum() == summary.abandoned > summary.abandoned_connect > 0
+    assert counts["visible_abandoned"].sum() == summary.abandoned_connect
+    assert counts["live_abandoned"].sum() / counts["live"].sum() == pytest.approx(
+        summary.abandonment_rate
+    )
+    assert counts["visible_abandoned"].sum() / counts["visible"].sum() == pytest.approx(
+        summary.abandonment_rate_connect
+    )
+    (ax,) = run_figures(store, None)["abandonment"].axes
+    peak = {
+        line.get_label().split(":")[0]: np.nanmax(np.asarray(line.get_ydata(), dtype=float))
+        for line in ax.get_lines()
+        if ":" in str(line.get_label())
+    }
+    assert peak["regulatory"] > peak["Connect-visible"] > 0
+
+
 def test_creation_to_dial_counts_every_dialed_contact(store: Store) -> None:
     summary = run_summary(store)
     fig = run_figures(store, None)["creation_to_dial"]
