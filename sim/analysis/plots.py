@@ -20,11 +20,12 @@ import numpy as np
 import orjson
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
-from sqlalchemy import select
+from sqlalchemy import case, func, or_, select
 
-from sim.domain import EventType
+from sim.analysis import abandonment
+from sim.domain import EventType, Outcome
 from sim.store import RunInfo, Store
-from sim.store.schema import ALL_CAMPAIGNS, events, events_of_types, interval_kpis
+from sim.store.schema import ALL_CAMPAIGNS, contacts, events, events_of_types, interval_kpis
 
 __all__ = ["DPI", "FIGSIZE", "run_figures", "sweep_figures", "write_plots", "write_sweep_plots"]
 
@@ -142,19 +143,48 @@ def _backlog_figure(info: RunInfo, df: Columns, tz: timezone) -> Figure:
     return fig
 
 
-def _abandon_figure(info: RunInfo, df: Columns, tz: timezone) -> Figure:
+def _abandonment_counts(store: Store, run_id: int, starts: np.ndarray[Any, Any]) -> Columns:
+    """Per interval of ``starts`` (by disconnect time): each abandonment view's
+    denominator and numerator (``sim.analysis.abandonment``)."""
+    views = abandonment.conditions()
+    c = contacts.c
+    query = select(c.disconnect_timestamp, *(case((cond, 1), else_=0) for cond in views)).where(
+        c.run_id == run_id, c.disconnect_timestamp.is_not(None), or_(views.live, views.visible)
+    )
+    with store.engine.connect() as conn:
+        rows = np.asarray(conn.execute(query).all(), dtype=float).reshape(-1, 1 + len(views))
+    out = {name: np.zeros(len(starts)) for name in views._fields}
+    if rows.size and len(starts):
+        slot = np.searchsorted(starts, rows[:, 0], side="right") - 1
+        inside = slot >= 0
+        for j, name in enumerate(views._fields, start=1):
+            np.add.at(out[name], slot[inside], rows[inside, j])
+    return out
+
+
+def _abandon_figure(info: RunInfo, df: Columns, tz: timezone, counts: Columns) -> Figure:
+    """Both abandonment rates, rolling over an hour: the regulatory one against
+    the rule's limit, the Connect-visible one (what the pacer steers by)
+    against the predictive campaigns' targets."""
     size = float(info.interval_s or 900.0)
     window = max(1, round(3600.0 / size))
     fig, ax = _new(
-        f"Rolling abandonment rate ({window * size / 60:g}-minute window)",
-        "abandoned / live answers (%)",
+        f"Rolling abandonment rates ({window * size / 60:g}-minute window)",
+        "abandoned / live answered (%)",
         tz,
     )
-    live = _rolling(df["live_answers"], window)
-    abandoned = _rolling(df["abandoned"], window)
-    rate = np.divide(100.0 * abandoned, live, out=np.full(live.shape, np.nan), where=live > 0)
     x = _hours(df["interval_start"] + size, tz)
-    ax.plot(x, rate, marker="o", label="simulated (rolling)")
+    views = (
+        ("live", "live_abandoned", "regulatory: live people, AMD hang-ups included", "#1f77b4"),
+        ("visible", "visible_abandoned", "Connect-visible: HUMAN_ANSWERED or AMD off", "#2ca02c"),
+    )
+    top = 0.0
+    for den_key, num_key, label, color in views:
+        den = _rolling(counts[den_key], window)
+        num = _rolling(counts[num_key], window)
+        rate = np.divide(100.0 * num, den, out=np.full(den.shape, np.nan), where=den > 0)
+        ax.plot(x, rate, marker="o", color=color, label=label)
+        top = max(top, float(np.nanmax(rate, initial=0.0)))
     limit = float(info.scenario.get("abandonment_rule", {}).get("limit", 0.03))
     ax.axhline(100 * limit, color="red", ls="--", label=f"abandonment rule limit {limit:.1%}")
     for camp in info.scenario.get("campaigns", []):
@@ -163,7 +193,8 @@ def _abandon_figure(info: RunInfo, df: Columns, tz: timezone) -> Figure:
             ax.axhline(
                 100 * target, color="orange", ls=":", label=f"{camp['id']} target {target:.1%}"
             )
-    ax.set_ylim(bottom=0)
+    # Room above the limit line and the data for the legend.
+    ax.set_ylim(bottom=0, top=1.6 * max(top, 100 * limit))
     ax.legend(loc="upper right")
     return fig
 
@@ -194,6 +225,96 @@ def _wait_figure(waits: np.ndarray[Any, Any]) -> Figure:
     return fig
 
 
+def _creation_waits(store: Store, run_id: int) -> tuple[np.ndarray[Any, Any], int]:
+    """Seconds from creation to dial of every dialed contact, and the count of
+    contacts that expired undialed."""
+    c = contacts.c
+    waits = select(c.initiation_timestamp - c.created_timestamp).where(
+        c.run_id == run_id, c.attempt.is_not(None), c.created_timestamp.is_not(None)
+    )
+    expired = select(func.count()).where(c.run_id == run_id, c.outcome == Outcome.EXPIRED.value)
+    with store.engine.connect() as conn:
+        values = np.asarray([w for (w,) in conn.execute(waits) if w is not None], dtype=float)
+        n_expired = int(conn.execute(expired).scalar_one())
+    return values, n_expired
+
+
+def _creation_figure(waits: np.ndarray[Any, Any], expired: int) -> Figure:
+    fig, ax = _new("Wait from contact creation (BatchPutContact) to dial", "contacts")
+    minutes = waits.size > 0 and float(waits.max()) > 600.0
+    unit, scale = ("minutes", 60.0) if minutes else ("seconds", 1.0)
+    values = waits / scale
+    if values.size:
+        ax.hist(values, bins=40, color="#4682b4", label=f"dialed contacts (n={values.size:,})")
+        mean, p90 = float(values.mean()), float(np.percentile(values, 90))
+        ax.axvline(mean, color="red", ls="--", label=f"mean {mean:.2f} {unit}")
+        ax.axvline(p90, color="purple", ls=":", label=f"90th percentile {p90:.2f} {unit}")
+    else:
+        ax.text(0.5, 0.5, "no dialed contacts", transform=ax.transAxes, ha="center")
+        ax.plot([], [], label="dialed contacts (n=0)")
+    ax.plot([], [], ls="none", label=f"expired undialed (EXPIRED): {expired:,}")
+    ax.set_xlabel(f"creation to dial ({unit})")
+    ax.legend(loc="upper right")
+    return fig
+
+
+# The contact record's AnsweringMachineDetectionStatus values, in the data
+# model's order; AMD_DISABLED is the store's mark for "no status" (AMD off).
+_AMD_ORDER = (
+    "HUMAN_ANSWERED",
+    "VOICEMAIL_BEEP",
+    "VOICEMAIL_NO_BEEP",
+    "AMD_UNANSWERED",
+    "AMD_UNRESOLVED",
+    "AMD_UNRESOLVED_SILENCE",
+    "AMD_NOT_APPLICABLE",
+    "SIT_TONE_BUSY",
+    "SIT_TONE_INVALID_NUMBER",
+    "SIT_TONE_DETECTED",
+    "FAX_MACHINE_DETECTED",
+    "AMD_ERROR",
+    "AMD_DISABLED",
+)
+
+
+def _amd_counts(store: Store, run_id: int) -> dict[str, dict[str, int]]:
+    """campaign -> AMD status -> contacts (ended contacts: a status is set)."""
+    c = contacts.c
+    status = c.answering_machine_detection_status
+    query = (
+        select(c.campaign_id, status, func.count())
+        .where(c.run_id == run_id, status.is_not(None))
+        .group_by(c.campaign_id, status)
+        .order_by(c.campaign_id)
+    )
+    out: dict[str, dict[str, int]] = {}
+    with store.engine.connect() as conn:
+        for campaign, amd, n in conn.execute(query):
+            out.setdefault(campaign or "", {})[amd] = int(n)
+    return out
+
+
+def _amd_figure(counts: dict[str, dict[str, int]]) -> Figure:
+    fig, ax = _new("Contacts by AMD status", "AnsweringMachineDetectionStatus")
+    seen = {s for per in counts.values() for s in per}
+    statuses = [s for s in _AMD_ORDER if s in seen] + sorted(seen - set(_AMD_ORDER))
+    labels = ["AMD off (no status)" if s == "AMD_DISABLED" else s for s in statuses]
+    y = np.arange(len(statuses))
+    left = np.zeros(len(statuses))
+    for campaign, per in counts.items():
+        widths = np.asarray([per.get(s, 0) for s in statuses], dtype=float)
+        ax.barh(y, widths, left=left, label=f"campaign {campaign}")
+        left += widths
+    if not statuses:
+        ax.text(0.5, 0.5, "no ended contacts", transform=ax.transAxes, ha="center")
+        ax.plot([], [], label="no contacts")
+    ax.set_yticks(y, labels)
+    ax.invert_yaxis()
+    ax.set_xlabel("contacts")
+    ax.legend(loc="lower right")
+    return fig
+
+
 def run_figures(store: Store, run_id: int | None = None) -> dict[str, Figure]:
     """The run's figures by file stem (the latest run when ``run_id`` is None)."""
     info = store.run(run_id)
@@ -203,8 +324,12 @@ def run_figures(store: Store, run_id: int | None = None) -> dict[str, Figure]:
         "dials_connects": _dials_figure(info, df, tz),
         "agent_states": _agents_figure(info, df, tz),
         "backlog": _backlog_figure(info, df, tz),
-        "abandonment": _abandon_figure(info, df, tz),
+        "abandonment": _abandon_figure(
+            info, df, tz, _abandonment_counts(store, info.id, df["interval_start"])
+        ),
         "wait_to_dial": _wait_figure(_first_waits(store, info.id)),
+        "creation_to_dial": _creation_figure(*_creation_waits(store, info.id)),
+        "amd_statuses": _amd_figure(_amd_counts(store, info.id)),
     }
 
 

@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 import orjson
-from sqlalchemy import Connection, and_, case, func, or_, select
+from sqlalchemy import Connection, case, func, select
 
+from sim.analysis import abandonment
 from sim.analysis.redials import early_redials
 from sim.domain import LIVE_OUTCOMES, EventType, Outcome
 from sim.store import RunInfo, Store
@@ -146,10 +147,6 @@ def _type_counts(conn: Connection, run_id: int) -> dict[str, int]:
     return counts
 
 
-# Statuses under which Connect counts an answered contact as a live customer.
-_VISIBLE_STATUSES = ("HUMAN_ANSWERED", "AMD_DISABLED")
-
-
 def _tallies(conn: Connection, run_id: int) -> dict[str, _Tally]:
     """campaign -> its contacts tallied by outcome, AMD status and abandonment.
 
@@ -158,16 +155,10 @@ def _tallies(conn: Connection, run_id: int) -> dict[str, _Tally]:
     threshold, and those hung up on because AMD took them for a machine. The
     Connect view counts the answered contacts AMD classified HUMAN_ANSWERED
     (all answered ones with AMD off); abandoned are those not connected in time.
+    The conditions are ``sim.analysis.abandonment``'s.
     """
     c = contacts.c
-    with_agents = c.queue_id.is_not(None)
-    visible = and_(
-        with_agents,
-        c.connected_to_system_timestamp.is_not(None),
-        c.answering_machine_detection_status.in_(_VISIBLE_STATUSES),
-    )
-    live = and_(with_agents, c.live_person.is_(True))
-    late = or_(c.abandoned.is_(True), c.outcome == Outcome.AMD_HANGUP.value)
+    views = abandonment.conditions()
     query = (
         select(
             c.campaign_id,
@@ -175,10 +166,7 @@ def _tallies(conn: Connection, run_id: int) -> dict[str, _Tally]:
             c.answering_machine_detection_status,
             func.count(),
             func.count(c.connected_to_agent_timestamp),
-            func.sum(case((live, 1), else_=0)),
-            func.sum(case((and_(live, late), 1), else_=0)),
-            func.sum(case((visible, 1), else_=0)),
-            func.sum(case((and_(visible, c.abandoned.is_(True)), 1), else_=0)),
+            *(func.sum(case((cond, 1), else_=0)) for cond in views),
             func.sum(case((c.disconnect_reason == "EXPIRED", 1), else_=0)),
         )
         .where(c.run_id == run_id)
@@ -343,10 +331,10 @@ def worst_window_rate(times: np.ndarray, abandoned: np.ndarray, window: float) -
 def _abandonment_windows(conn: Connection, run_id: int, window: float) -> dict[str, float | None]:
     """campaign -> worst rolling-window regulatory abandonment rate (and '*' over all)."""
     c = contacts.c
-    late = or_(c.abandoned.is_(True), c.outcome == Outcome.AMD_HANGUP.value)
+    views = abandonment.conditions()
     query = (
-        select(c.campaign_id, c.disconnect_timestamp, case((late, 1), else_=0))
-        .where(c.run_id == run_id, c.queue_id.is_not(None), c.live_person.is_(True))
+        select(c.campaign_id, c.disconnect_timestamp, case((views.live_abandoned, 1), else_=0))
+        .where(c.run_id == run_id, views.live)
         .order_by(c.disconnect_timestamp)
     )
     by_campaign: dict[str, tuple[array[float], array[int]]] = {}

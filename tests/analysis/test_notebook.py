@@ -46,4 +46,7 @@ def test_notebook_executes(
     outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     images = [o for o in outputs if "image/png" in o.get("data", {})]
-    assert images, "the comparison figure was not drawn"
+    # The comparison figure, then the three lifecycle figures of `sim plot`.
+    assert len(images) >= 4, f"{len(images)} figures drawn, expected 4"
+    tables = [str(o.get("data", {}).get("text/plain", "")) for o in outputs]
+    assert any("abandonment_rate_connect" in t and "expired_contacts" in t for t in tables)

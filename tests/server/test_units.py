@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 
 from sim.connect import CAMPAIGNS_PRINCIPAL, ServiceError
-from sim.domain import Event
+from sim.connect.buffer import contact_expired
+from sim.domain import Event, WaitingContact
 from sim.server.auth import Auth, access_key_id
 from sim.server.contacts import ContactIndex, describe_contact
 from sim.server.protocol import decode_body, error_body
+from sim.store import contact as C
 
 HEADER = (
     "AWS4-HMAC-SHA256 Credential=AKIDX/20260101/us-east-1/connect/aws4_request, "
@@ -137,3 +139,61 @@ def test_identities_refuse_the_principal() -> None:
         Auth(principal_keys=["P"], identities={"U": CAMPAIGNS_PRINCIPAL})
     with pytest.raises(ValueError, match="both"):
         Auth(principal_keys=["P"], identities={"P": "alice"})
+
+
+def _waiting(amd: bool | None) -> WaitingContact:
+    return WaitingContact(
+        contact_id="contact-1",
+        request_id="r",
+        campaign_id="camp",
+        phone_number="+1555",
+        accepted_at=9.0,
+        created_at=10.0,
+        expiration=70.0,
+        attributes=None,
+        ring_timeout=None,
+        amd_enabled=amd,
+        await_prompt=None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("request_amd", "campaign_amd", "status"),
+    [
+        (None, True, "AMD_NOT_APPLICABLE"),
+        (None, False, None),
+        (False, True, None),  # v2: the request's answerMachineDetectionConfig wins
+        (True, False, "AMD_NOT_APPLICABLE"),
+    ],
+)
+def test_an_expired_contact_as_describe_contact_shows_it(
+    request_amd: bool | None, campaign_amd: bool, status: str | None
+) -> None:
+    """docs/connect.md, EXPIRED row: reason EXPIRED, AMD_NOT_APPLICABLE with AMD
+    on, no status member at all with AMD off; the contact was never dialed, so
+    InitiationTimestamp stays its creation."""
+    index = ContactIndex()
+    index.append(_events()[:1])
+    index.append(contact_expired(_waiting(request_amd), 70.0, "expired", campaign_amd))
+    view = index.get("contact-1")
+    assert view is not None
+    contact = describe_contact(view, "arn")["Contact"]
+    assert contact["DisconnectReason"] == "EXPIRED"
+    assert contact["DisconnectTimestamp"] == 70.0
+    assert contact.get("AnsweringMachineDetectionStatus") == status
+    assert contact["InitiationTimestamp"] == 10.0
+    assert "RingStartTimestamp" not in contact and "AgentInfo" not in contact
+
+
+def test_the_dial_restamps_the_initiation() -> None:
+    """Created at 10 (BatchPutContact), dialed at 40: InitiationTimestamp is the dial."""
+    index = ContactIndex()
+    index.append(_events()[:1])
+    created = index.get("contact-1")
+    assert created is not None and created.state[C.C_INITIATED] == 10.0
+    dialed = {"campaign_id": "camp", "contact_id": "contact-1", "attempt": 1, "waited_s": 31.0}
+    index.append([Event("r", 2, "DIAL_REQUEST_DIALED", 40.0, dialed)])
+    view = index.get("contact-1")
+    assert view is not None
+    assert describe_contact(view, "arn")["Contact"]["InitiationTimestamp"] == 40.0
+    assert view.state[C.C_CREATED] == 10.0
