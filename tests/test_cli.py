@@ -10,6 +10,8 @@ import dataclasses
 import json
 import re
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -127,6 +129,15 @@ def test_version() -> None:
     result = invoke("--version")
     assert result.exit_code == 0
     assert re.fullmatch(r"sim, version \d+\.\d+\.\d+\S*\n", result.output)
+
+
+def test_python_dash_m_sim_cli_is_the_sim_command() -> None:
+    """``python -m sim.cli`` works without the installed ``sim`` script."""
+    done = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert re.fullmatch(r"sim, version \d+\.\d+\.\d+\S*\n", done.stdout)
 
 
 # -- validate -----------------------------------------------------------------------

@@ -43,12 +43,30 @@ from sim.cli.experiments import (
 
 
 class _Main(click.Group):
-    """The command group: turns store errors and interrupts into exit codes."""
+    """The command group: turns store errors and interrupts into exit codes.
+
+    A Ctrl-C at any point after the arguments are read (the imports below
+    included) exits 130 with one line, never click's "Aborted!" (exit 1) or
+    a traceback."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except KeyboardInterrupt:
+            fail("interrupted", SIGINT_EXIT)
 
     def invoke(self, ctx: click.Context) -> Any:
-        from sim.runner import RunInterrupted
-        from sim.store import StoreError
-
+        try:
+            from sim.runner import RunInterrupted
+            from sim.store import StoreError
+        except KeyboardInterrupt:
+            fail("interrupted", SIGINT_EXIT)
         try:
             return super().invoke(ctx)
         except StoreError as error:

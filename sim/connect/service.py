@@ -365,6 +365,9 @@ class OutboundCore:
         v1 = api == "v1"
         adapter = CREATE_CAMPAIGN_V1 if v1 else CREATE_CAMPAIGN_V2
         req = _validate(adapter, service, request, context)
+        # The request alone first (shape, then settings), then the resources.
+        c = Campaign("", api, req.name, "", now)
+        (from_v1 if v1 else from_v2)(req, c)
         if req.connectInstanceId != self.config.instance_id:
             raise not_found(service, f"instance {req.connectInstanceId!r}")
         if len(self._campaigns) >= self.config.max_campaigns:
@@ -375,8 +378,6 @@ class OutboundCore:
             raise ServiceError(
                 "ConflictException", f"campaign {campaign_id!r} exists", service=service
             )
-        c = Campaign("", api, req.name, "", now)
-        (from_v1 if v1 else from_v2)(req, c)
         errors = resource_errors(self.config, c)
         if errors:
             raise validation_error(service, "; ".join(errors))

@@ -58,7 +58,7 @@ def _scenario(scenario: Scenario | str | Path | None) -> Scenario:
 async def _read_body(request: Request, limit: int, service: str) -> bytes:
     """The request body, refusing (413) as soon as it passes ``limit`` bytes."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise too_large(service, limit)
     chunks: list[bytes] = []
     size = 0
