@@ -14,6 +14,9 @@ SIGINT_EXIT = 130  # 128 + SIGINT, the shell's convention
 # The store keeps seeds in a signed 64-bit column (sim.scenario.limits.MAX_SEED).
 MAX_SEED = 2**63 - 1
 SEED = click.IntRange(0, MAX_SEED)
+# sim serve's fastest clock: sim.server.MAX_SPEED (not imported here: the
+# server's imports are heavy; tests/test_bounds_cli.py checks they agree).
+MAX_SPEED = 1e6
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -22,6 +22,7 @@ from sim import __version__
 from sim.cli.cluster import SCHEDULER_OPTION, WORKERS_OPTION, cluster_for
 from sim.cli.common import (
     FORMAT_OPTION,
+    MAX_SPEED,
     RUN_OPTION,
     SEED,
     SIGINT_EXIT,
@@ -228,10 +229,13 @@ def replay(db: str, run_id: int | None) -> None:
 @main.command()
 @click.argument("scenario", required=False, type=click.Path(dir_okay=False))
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=int, default=8000, show_default=True, help="TCP port.")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="TCP port."
+)
 @click.option(
     "--speed",
-    type=click.FloatRange(min=0.0, min_open=True),
+    type=click.FloatRange(min=0.0, min_open=True, max=MAX_SPEED),
+    callback=lambda _ctx, _param, value: _finite(value, "--speed"),
     default=1.0,
     show_default=True,
     help="Simulated seconds per wall-clock second.",
@@ -270,6 +274,7 @@ def serve(
     (accelerated by --speed); without, a default instance is served.
     """
     from sim.scenario import ScenarioError
+    from sim.server import CannotListen
     from sim.server import serve as serve_http
 
     try:
@@ -285,6 +290,15 @@ def serve(
         )
     except ScenarioError as error:
         fail(f"{scenario}: {len(error.errors)} problem(s)\n" + "\n".join(error.errors))
+    except CannotListen as error:
+        fail(str(error))
+
+
+def _finite(value: float, name: str) -> float:
+    """click's FloatRange lets NaN through (every comparison with it is false)."""
+    if value != value:
+        raise click.BadParameter(f"{name} must be a number, not nan")
+    return value
 
 
 @main.command()
