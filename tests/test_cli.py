@@ -481,3 +481,14 @@ def test_replay_detects_a_tampered_projection(tmp_path: Path) -> None:
     lines = result.output.splitlines()
     assert lines[0] == "run 1: projections differ from a replay of the events"
     assert any(f"contacts[{contact}]: outcome stored='X'" in line for line in lines[1:]), lines
+
+
+def test_plot_to_a_folder_it_cannot_make_exits_2(db: Path, tmp_path: Path) -> None:
+    """A file where a parent folder should be: mkdir's OSError was a traceback."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    result = CliRunner().invoke(main, ["plot", str(db), "--out", str(blocker / "figs")])
+    assert result.exit_code == 2, result.output
+    no_traceback(result)
+    assert result.stderr.startswith(f"{blocker / 'figs'}: cannot write the figures: ")
+    assert result.stderr.count("\n") == 1

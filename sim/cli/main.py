@@ -318,6 +318,8 @@ def plot(db: str, run_id: int | None, sweep_id: str | None, out: str) -> None:
             paths = write_plots(store, run_id, Path(out))
     except ValueError as error:
         fail(str(error))
+    except OSError as error:  # the folder cannot be made or written
+        fail(f"{out}: cannot write the figures: {error.strerror or error}")
     for path in paths:
         click.echo(str(path))
 
