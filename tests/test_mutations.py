@@ -4,8 +4,8 @@ Each case takes one of scenarios/*.yaml and breaks one thing: a value at a
 path (non-finite, out of range, of the wrong type, written with another
 script's digits), the YAML structure (deep nesting, alias bombs, cycles,
 size, unreadable values) or the CSV list it reads (row by row). Every case
-must give exit status 2 from both ``sim validate`` and ``sim run``, name its location and a line (or row), and
-print no traceback; ``sim run`` must not create the database.
+must give exit status 2 from both ``sim validate`` and ``sim run``, name its
+location and a line (or row), and print no traceback; ``sim run`` must not create the database.
 
 Value mutations are generated from the files: each scalar whose location
 matches a class below gets that class's bad values, so a key added to a
