@@ -346,6 +346,21 @@ def test_read_commands_refuse_a_file_that_is_not_a_store(
 
 
 @pytest.mark.parametrize("command", READERS, ids=lambda c: c[0])
+def test_read_commands_refuse_a_truncated_store_and_leave_the_folder_as_it_was(
+    command: tuple[str, ...], db: Path, tmp_path: Path
+) -> None:
+    """A store cut short (a partial copy): SQLite reads its header (WAL mode),
+    makes -wal and -shm files, then refuses the file; they are removed."""
+    path = tmp_path / "cut.db"
+    path.write_bytes(db.read_bytes()[:8192])
+    result = CliRunner().invoke(main, [command[0], str(path), *command[1:]])
+    assert result.exit_code == 2, result.output
+    no_traceback(result)
+    assert result.stderr == f"{path}: cannot read (database disk image is malformed)\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.db"]
+
+
+@pytest.mark.parametrize("command", READERS, ids=lambda c: c[0])
 def test_read_commands_refuse_a_directory(command: tuple[str, ...], tmp_path: Path) -> None:
     result = CliRunner().invoke(main, [command[0], str(tmp_path), *command[1:]])
     assert result.exit_code == 2
