@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from sim import __version__
-from sim.cli.cluster import SCHEDULER_OPTION, WORKERS_OPTION, cluster_for
+from sim.cli.cluster import SCHEDULER_OPTION, WORKERS_OPTION, Terminated, cluster_for
 from sim.cli.common import (
     FORMAT_OPTION,
     MAX_SPEED,
@@ -74,6 +74,8 @@ class _Main(click.Group):
             fail(str(error))
         except RunInterrupted as stopped:
             fail(f"run {stopped.outcome.run_id} {stopped.outcome.error}", stopped.exit_status)
+        except Terminated:
+            fail("interrupted by SIGTERM", Terminated.exit_status)
         except KeyboardInterrupt:
             fail("interrupted", SIGINT_EXIT)
 
