@@ -48,6 +48,7 @@ CLASSES: dict[str, str] = {
     r"|evaluation_window|after_contact_work|\.duration)$|^durations\.\w+(\.(mean|sd|low|high))?$",
     "phones": r"phone_numbers$",
     "time_of_day": r"staffing\[\d+\]\.(start|end)$",
+    "text": r"^(name|description)$|^campaigns\[\d+\]\.(id|name)$|^agent_groups\[\d+\]\.name$",
 }
 # Digits of another script: Python's \d, int() and float() take them; the
 # scenario's numbers, times and phone numbers are ASCII.
@@ -69,6 +70,8 @@ BAD: dict[str, list[Any]] = {
     "duration": [math.inf, math.nan, -1, 1e308, "367d", True, "soon", [1], f"{ARABIC_10}m"],
     "phones": [[f"+1555{ARABIC_10}100"], ["+15550100\n"], [15550100], ["15550100"]],
     "time_of_day": [f"{ARABIC_10}:00", "25:00", "9am", 86_401],
+    # A NUL: SQLite stores it, PostgreSQL refuses it at the run's first write.
+    "text": ["a\x00b", "\x00"],
 }
 PER_PATH_CLASS = 4  # bad values per (scenario, class); the offset rotates by scenario
 

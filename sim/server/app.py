@@ -318,6 +318,7 @@ def serve(
             shown,
             sock.getsockname()[1],
         )
-        server.run(sockets=[sock])
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how it stops, as uvicorn.run
+            server.run(sockets=[sock])
     finally:
         sock.close()
