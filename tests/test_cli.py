@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import re
 import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
@@ -507,3 +509,30 @@ def test_plot_to_a_folder_it_cannot_make_exits_2(db: Path, tmp_path: Path) -> No
     no_traceback(result)
     assert result.stderr.startswith(f"{blocker / 'figs'}: cannot write the figures: ")
     assert result.stderr.count("\n") == 1
+
+
+def _strict(text: str) -> Any:
+    def refuse(constant: str) -> Any:
+        raise ValueError(f"{constant} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_json_output_is_strict_json_with_null_for_missing_figures() -> None:
+    """``json.dumps`` writes NaN for a KPI with no data (a half-width of
+    replications where the KPI never occurred): not JSON to any parser."""
+    from sim.cli.common import echo_json
+
+    @click.command()
+    def show() -> None:
+        echo_json({"a": math.nan, "b": [math.inf, 1.5, -math.inf], "c": {"d": (2, math.nan)}})
+
+    result = CliRunner().invoke(show, [])
+    assert _strict(result.output) == {"a": None, "b": [None, 1.5, None], "c": {"d": [2, None]}}
+
+
+def test_every_json_output_of_the_cli_goes_through_echo_json() -> None:
+    for path in sorted((ROOT / "sim" / "cli").glob("*.py")):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if "json.dumps(" in line and "allow_nan=False" not in line:
+                assert "scenario_json_schema()" in line, f"{path.name}:{number}: {line}"

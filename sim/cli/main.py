@@ -28,6 +28,7 @@ from sim.cli.common import (
     SIGINT_EXIT,
     check_seeds,
     duration,
+    echo_json,
     fail,
     load,
     progress_bar,
@@ -142,7 +143,7 @@ def run(
         close()
     summary = run_summary(store, outcome.run_id)
     if fmt == "json":
-        click.echo(json.dumps(summary.as_dict(), indent=2))
+        echo_json(summary.as_dict())
     else:
         click.echo(f"run {outcome.run_id} completed in {outcome.runtime_s:.1f}s ({db})")
         click.echo(format_table(summary))
@@ -194,7 +195,7 @@ def report(db: str, run_id: int | None, sweep_id: str | None, warmup: str, fmt: 
     if info.status != "completed":
         click.echo(status_note(info), err=True)
     if fmt == "json":
-        click.echo(json.dumps(summary.as_dict(), indent=2))
+        echo_json(summary.as_dict())
     else:
         click.echo(format_table(summary))
         from sim.scenario import ScenarioError, parse_scenario
