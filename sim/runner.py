@@ -155,7 +155,11 @@ class _StopSignals:
     def __enter__(self) -> _StopSignals:
         if threading.current_thread() is threading.main_thread():
             for sig in STOP_SIGNALS:
-                self._before[sig] = signal.signal(sig, self._handle)
+                # An ignored signal stays ignored: a shell starts a background
+                # job (``sim run ... &``) with SIGINT ignored, so that the
+                # terminal's Ctrl-C stops only the foreground job.
+                if signal.getsignal(sig) is not signal.SIG_IGN:
+                    self._before[sig] = signal.signal(sig, self._handle)
         return self
 
     def __exit__(

@@ -98,3 +98,60 @@ def test_replication_seeds_must_fit_too(tmp_path: Path) -> None:
     assert result.exit_code == 2, result.output
     assert "--seed: seed 9223372036854775806 + 3 replications passes" in result.output
     assert not (tmp_path / "x.db").exists()
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["--speed", "inf"],
+        ["--speed", "nan"],
+        ["--speed", "1e308"],
+        ["--speed", "2e6"],
+        ["--speed", "0"],
+        ["--port", "65536"],
+        ["--port", "-1"],
+    ],
+)
+def test_serve_options_out_of_range_exit_2(option: list[str]) -> None:
+    """At --speed inf the clock's target is inf and the model thread died with
+    a traceback; --port 99999 was an OverflowError from bind()."""
+    result = CliRunner().invoke(main, ["serve", *option])
+    assert result.exit_code == 2 and option[0] in result.stderr, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_the_cli_speed_limit_is_the_servers() -> None:
+    from sim.cli.common import MAX_SPEED
+    from sim.server import MAX_SPEED as SERVER_MAX_SPEED
+    from sim.server import Simulation
+
+    assert MAX_SPEED == SERVER_MAX_SPEED
+    for speed in (float("nan"), float("inf"), 2 * MAX_SPEED, 0.0):
+        with pytest.raises(ValueError, match="speed must be in"):
+            Simulation(None, None, speed=speed)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("where", ["in use", "no such host"])
+def test_serve_where_it_cannot_listen_exits_2_and_records_no_run(
+    where: str, tmp_path: Path
+) -> None:
+    import socket
+
+    from sim.store import Store
+
+    db = tmp_path / "runs.db"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        host, port = taken.getsockname()
+        if where == "no such host":
+            host = "no-such-host.invalid"
+        result = CliRunner().invoke(
+            main, ["serve", "--host", host, "--port", str(port), "--db", str(db)]
+        )
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"cannot listen on {host}:{port}: ")
+    assert result.stderr.count("\n") == 1
+    store = Store(db, read_only=True)
+    assert store.runs() == []
+    store.dispose()

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import re
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
@@ -127,6 +131,15 @@ def test_version() -> None:
     result = invoke("--version")
     assert result.exit_code == 0
     assert re.fullmatch(r"sim, version \d+\.\d+\.\d+\S*\n", result.output)
+
+
+def test_python_dash_m_sim_cli_is_the_sim_command() -> None:
+    """``python -m sim.cli`` works without the installed ``sim`` script."""
+    done = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert re.fullmatch(r"sim, version \d+\.\d+\.\d+\S*\n", done.stdout)
 
 
 # -- validate -----------------------------------------------------------------------
@@ -335,6 +348,21 @@ def test_read_commands_refuse_a_file_that_is_not_a_store(
 
 
 @pytest.mark.parametrize("command", READERS, ids=lambda c: c[0])
+def test_read_commands_refuse_a_truncated_store_and_leave_the_folder_as_it_was(
+    command: tuple[str, ...], db: Path, tmp_path: Path
+) -> None:
+    """A store cut short (a partial copy): SQLite reads its header (WAL mode),
+    makes -wal and -shm files, then refuses the file; they are removed."""
+    path = tmp_path / "cut.db"
+    path.write_bytes(db.read_bytes()[:8192])
+    result = CliRunner().invoke(main, [command[0], str(path), *command[1:]])
+    assert result.exit_code == 2, result.output
+    no_traceback(result)
+    assert result.stderr == f"{path}: cannot read (database disk image is malformed)\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.db"]
+
+
+@pytest.mark.parametrize("command", READERS, ids=lambda c: c[0])
 def test_read_commands_refuse_a_directory(command: tuple[str, ...], tmp_path: Path) -> None:
     result = CliRunner().invoke(main, [command[0], str(tmp_path), *command[1:]])
     assert result.exit_code == 2
@@ -470,3 +498,41 @@ def test_replay_detects_a_tampered_projection(tmp_path: Path) -> None:
     lines = result.output.splitlines()
     assert lines[0] == "run 1: projections differ from a replay of the events"
     assert any(f"contacts[{contact}]: outcome stored='X'" in line for line in lines[1:]), lines
+
+
+def test_plot_to_a_folder_it_cannot_make_exits_2(db: Path, tmp_path: Path) -> None:
+    """A file where a parent folder should be: mkdir's OSError was a traceback."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    result = CliRunner().invoke(main, ["plot", str(db), "--out", str(blocker / "figs")])
+    assert result.exit_code == 2, result.output
+    no_traceback(result)
+    assert result.stderr.startswith(f"{blocker / 'figs'}: cannot write the figures: ")
+    assert result.stderr.count("\n") == 1
+
+
+def _strict(text: str) -> Any:
+    def refuse(constant: str) -> Any:
+        raise ValueError(f"{constant} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_json_output_is_strict_json_with_null_for_missing_figures() -> None:
+    """``json.dumps`` writes NaN for a KPI with no data (a half-width of
+    replications where the KPI never occurred): not JSON to any parser."""
+    from sim.cli.common import echo_json
+
+    @click.command()
+    def show() -> None:
+        echo_json({"a": math.nan, "b": [math.inf, 1.5, -math.inf], "c": {"d": (2, math.nan)}})
+
+    result = CliRunner().invoke(show, [])
+    assert _strict(result.output) == {"a": None, "b": [None, 1.5, None], "c": {"d": [2, None]}}
+
+
+def test_every_json_output_of_the_cli_goes_through_echo_json() -> None:
+    for path in sorted((ROOT / "sim" / "cli").glob("*.py")):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if "json.dumps(" in line and "allow_nan=False" not in line:
+                assert "scenario_json_schema()" in line, f"{path.name}:{number}: {line}"

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -205,3 +206,71 @@ def test_sigkill_leaves_a_run_shown_interrupted_and_replayable(tmp_path: Path) -
     info = store.run(1)
     assert (info.status, info.events, info.sim_end) == ("interrupted", kept, None)
     store.dispose()
+
+
+class _CtrlCOnImport:
+    """A module whose every attribute is a Ctrl-C: ``from sim.runner import X``
+    is then interrupted as a slow import would be."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("when", ["import", "load", "open"])
+def test_ctrl_c_before_the_run_starts_exits_130_with_one_line(
+    when: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C while the command imports, reads the scenario or opens the store
+    (before the run's own handlers): exit 130 and one line, never click's
+    "Aborted!" (exit 1) or a traceback; nothing is written."""
+    cli_main = sys.modules["sim.cli.main"]  # the module (sim.cli.main is the command)
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    if when == "import":
+        monkeypatch.setitem(sys.modules, "sim.runner", _CtrlCOnImport())
+    else:
+        monkeypatch.setattr(cli_main, {"load": "load", "open": "store_at"}[when], interrupted)
+    db = tmp_path / "runs.db"
+    result = CliRunner().invoke(main, ["run", str(QUICKSTART), "--db", str(db), "--quiet"])
+    assert (result.exit_code, result.stderr, result.stdout) == (130, "interrupted\n", "")
+    assert not db.exists()
+
+
+def test_sigterm_during_replications_closes_the_cluster_and_exits_143(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``sim run --replications``: the runs are on Dask workers, so the parent
+    holds no run's handlers; SIGTERM killed it mid-way (no message, a leaked
+    cluster). Now it stops as Ctrl-C does: the cluster is closed, one line."""
+    import contextlib
+    import types
+
+    import sim.analysis.fanout as fanout
+
+    cli_main = sys.modules["sim.cli.main"]
+    closed: list[bool] = []
+
+    @contextlib.contextmanager
+    def fake_cluster(workers: int, scheduler: str | None) -> Any:
+        try:
+            yield types.SimpleNamespace(dashboard=None)
+        finally:
+            closed.append(True)
+
+    def runs(*args: Any, **kwargs: Any) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the signal interrupts this
+        raise AssertionError("SIGTERM did not stop the command")
+
+    monkeypatch.setattr(fanout, "open_cluster", fake_cluster)
+    monkeypatch.setattr(cli_main, "report_replications", runs)
+    before = signal.getsignal(signal.SIGTERM)
+    db = tmp_path / "runs.db"
+    result = CliRunner().invoke(
+        main, ["run", str(QUICKSTART), "--db", str(db), "--quiet", "--replications", "2"]
+    )
+    assert (result.exit_code, result.stderr) == (143, "interrupted by SIGTERM\n"), result.output
+    assert closed == [True]
+    assert signal.getsignal(signal.SIGTERM) is before

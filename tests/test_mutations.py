@@ -1,11 +1,11 @@
 """Mutation suite: malformed scenarios generated from the shipped ones.
 
 Each case takes one of scenarios/*.yaml and breaks one thing: a value at a
-path (non-finite, out of range, of the wrong type), the YAML structure (deep
-nesting, alias bombs, cycles, size, unreadable values) or the CSV list it
-reads (row by row). Every case must give exit status 2 from both
-``sim validate`` and ``sim run``, name its location and a line (or row), and
-print no traceback; ``sim run`` must not create the database.
+path (non-finite, out of range, of the wrong type, written with another
+script's digits), the YAML structure (deep nesting, alias bombs, cycles,
+size, unreadable values) or the CSV list it reads (row by row). Every case
+must give exit status 2 from both ``sim validate`` and ``sim run``, name its
+location and a line (or row), and print no traceback; ``sim run`` must not create the database.
 
 Value mutations are generated from the files: each scalar whose location
 matches a class below gets that class's bad values, so a key added to a
@@ -46,15 +46,32 @@ CLASSES: dict[str, str] = {
     "flag": r"answering_machine_detection$",
     "duration": r"^(horizon|interval)$|(ring_timeout|expires_after|delay|connection_threshold"
     r"|evaluation_window|after_contact_work|\.duration)$|^durations\.\w+(\.(mean|sd|low|high))?$",
+    "phones": r"phone_numbers$",
+    "time_of_day": r"staffing\[\d+\]\.(start|end)$",
+    "text": r"^(name|description)$|^campaigns\[\d+\]\.(id|name)$|^agent_groups\[\d+\]\.name$",
 }
+# Digits of another script: Python's \d, int() and float() take them; the
+# scenario's numbers, times and phone numbers are ASCII.
+ARABIC_10 = "\u0661\u0660"
 BAD: dict[str, list[Any]] = {
     "seed": [2**63, -1, True, "42", math.nan, 2**70, 4.0],
-    "instant": [1_700_000_000, "9999-12-31T23:00:00Z", "2026-10-06T09:00:00", True, "1700000000"],
+    "instant": [
+        1_700_000_000,
+        "9999-12-31T23:00:00Z",
+        "2026-10-06T09:00:00",
+        True,
+        "1700000000",
+        f"20{ARABIC_10}-10-06T09:00:00-04:00",
+    ],
     "count": [math.inf, -1, True, 2**70, 2.5, "10", 10**9],
     "fraction": [math.nan, math.inf, -1, True, "0.5", 1e308],
     "rate": [math.inf, math.nan, -1, 1e308, True, "60", 1e-320],
     "flag": ["yes", 1],
-    "duration": [math.inf, math.nan, -1, 1e308, "367d", True, "soon", [1]],
+    "duration": [math.inf, math.nan, -1, 1e308, "367d", True, "soon", [1], f"{ARABIC_10}m"],
+    "phones": [[f"+1555{ARABIC_10}100"], ["+15550100\n"], [15550100], ["15550100"]],
+    "time_of_day": [f"{ARABIC_10}:00", "25:00", "9am", 86_401],
+    # A NUL: SQLite stores it, PostgreSQL refuses it at the run's first write.
+    "text": ["a\x00b", "\x00"],
 }
 PER_PATH_CLASS = 4  # bad values per (scenario, class); the offset rotates by scenario
 

@@ -146,3 +146,23 @@ def test_an_interrupted_run_is_left_out_of_the_replication_statistics(tmp_path: 
     assert (report["runs"], report["failed"]) == ([done], [stopped])
     assert report["kpis"]["dials"]["n"] == 1  # one run in each interval
     store.dispose()
+
+
+def test_an_ignored_signal_stays_ignored(tmp_path: Path, full_log: list[Any]) -> None:
+    """A shell starts a background job (``sim run ... &``) with SIGINT ignored,
+    so that the terminal's Ctrl-C stops only the foreground job: the run
+    keeps it ignored and completes."""
+    store = Store(tmp_path / "s.db")
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        outcome = run_scenario(
+            load_scenario(QUICKSTART),
+            store,
+            writer="inline",
+            progress=signal_at(0.3, signal.SIGINT),
+        )
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)
+    assert outcome.status == "completed" and outcome.events == len(full_log)
+    store.dispose()

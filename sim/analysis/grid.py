@@ -27,7 +27,7 @@ from sim.scenario.overrides import parse_path
 __all__ = ["MAX_POINTS", "grid_points", "parse_value", "parse_vary"]
 
 MAX_POINTS = 10_000
-_RANGE = re.compile(r"^(?P<a>[^.:]+(?:\.\d*)?)\.\.(?P<b>[^:]+)(?::(?P<step>.+))?$")
+_RANGE = re.compile(r"^(?P<a>[^.:]+(?:\.\d*)?)\.\.(?P<b>[^:]+)(?::(?P<step>.+))?$", re.ASCII)
 
 
 def parse_value(text: str) -> int | float | str:
@@ -73,7 +73,7 @@ def _range(spec: str, match: re.Match[str]) -> list[int | float]:
 
 def _decimals(text: str) -> int:
     tail = text.strip().partition(".")[2]
-    return len(tail.rstrip("0")) if tail.isdigit() else 6
+    return len(tail.rstrip("0")) if tail.isascii() and tail.isdigit() else 6
 
 
 def parse_vary(spec: str) -> tuple[str, list[Any]]:

@@ -4,7 +4,9 @@ the --workers and --scheduler options, the cluster, a progress bar over runs."""
 from __future__ import annotations
 
 import contextlib
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -34,13 +36,44 @@ def cluster_for(workers: int | None, scheduler: str | None, tasks: int, quiet: b
     from sim.analysis.fanout import ClusterError, default_workers, open_cluster
 
     try:
-        with open_cluster(min(workers or default_workers(), max(tasks, 1)), scheduler) as cluster:
+        with (
+            _sigterm_stops(),
+            open_cluster(min(workers or default_workers(), max(tasks, 1)), scheduler) as cluster,
+        ):
             if cluster.dashboard and not quiet:
                 click.echo(f"dask dashboard: {cluster.dashboard}", err=True)
             yield cluster
     except ClusterError as error:
         click.echo(str(error), err=True)
         sys.exit(BAD_INPUT)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM while runs were on the cluster: stop as for Ctrl-C (the cluster
+    is closed on the way out), exit 143."""
+
+    exit_status = 143  # 128 + SIGTERM
+
+
+@contextlib.contextmanager
+def _sigterm_stops() -> Any:
+    """SIGTERM raises Terminated in the main thread (unless it is ignored), so
+    the runs stop and the cluster closes instead of the process dying mid-way."""
+
+    def stop(_signum: int, _frame: Any) -> None:
+        raise Terminated
+
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
+    ):
+        yield
+        return
+    before = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
 
 
 def task_bar(quiet: bool, total: int) -> tuple[Any, Callable[[], None]]:

@@ -3,6 +3,8 @@ turn bad input into a message and exit status 2."""
 
 from __future__ import annotations
 
+import json
+import math
 import sys
 from collections.abc import Callable
 from typing import Any, NoReturn, TypeVar
@@ -14,6 +16,9 @@ SIGINT_EXIT = 130  # 128 + SIGINT, the shell's convention
 # The store keeps seeds in a signed 64-bit column (sim.scenario.limits.MAX_SEED).
 MAX_SEED = 2**63 - 1
 SEED = click.IntRange(0, MAX_SEED)
+# sim serve's fastest clock: sim.server.MAX_SPEED (not imported here: the
+# server's imports are heavy; tests/test_bounds_cli.py checks they agree).
+MAX_SPEED = 1e6
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -41,6 +46,23 @@ FORMAT_OPTION = click.option(
     show_default=True,
     help="Output as an aligned table or as JSON.",
 )
+
+
+def echo_json(value: Any) -> None:
+    """``value`` as strict JSON on stdout: a NaN or infinite figure (a KPI with
+    no data, a half-width of one run) is ``null``, never the ``NaN`` that
+    ``json.dumps`` writes and JSON parsers refuse."""
+    click.echo(json.dumps(_finite(value), indent=2, allow_nan=False))
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def fail(message: str, code: int = BAD_INPUT) -> NoReturn:

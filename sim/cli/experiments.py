@@ -3,14 +3,22 @@ each run a Dask task (``sim.cli.cluster``)."""
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
 import click
 
 from sim.cli.cluster import SCHEDULER_OPTION, WORKERS_OPTION, cluster_for, task_bar
-from sim.cli.common import FORMAT_OPTION, SEED, check_seeds, duration, fail, load, store_at
+from sim.cli.common import (
+    FORMAT_OPTION,
+    SEED,
+    check_seeds,
+    duration,
+    echo_json,
+    fail,
+    load,
+    store_at,
+)
 
 
 def report_replications(
@@ -36,7 +44,7 @@ def report_replications(
         close()
     report = replication_report(store, ids, warmup_s=warmup)
     if fmt == "json":
-        click.echo(json.dumps(report, indent=2))
+        echo_json(report)
     else:
         click.echo(f"runs {ids[0]}-{ids[-1]} ({k} replications)")
         click.echo(format_replication_table(report))
@@ -62,7 +70,7 @@ def print_sweep_report(store: Any, sweep_id: str, warmup: float, fmt: str) -> No
 
     entries = sweep_report(store, sweep_id, warmup_s=warmup)
     if fmt == "json":
-        click.echo(json.dumps(entries, indent=2))
+        echo_json(entries)
     else:
         click.echo(f"sweep {sweep_id}: {len(entries)} point(s)")
         click.echo(format_sweep_table(entries))

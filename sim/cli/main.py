@@ -19,14 +19,16 @@ from typing import Any
 import click
 
 from sim import __version__
-from sim.cli.cluster import SCHEDULER_OPTION, WORKERS_OPTION, cluster_for
+from sim.cli.cluster import SCHEDULER_OPTION, WORKERS_OPTION, Terminated, cluster_for
 from sim.cli.common import (
     FORMAT_OPTION,
+    MAX_SPEED,
     RUN_OPTION,
     SEED,
     SIGINT_EXIT,
     check_seeds,
     duration,
+    echo_json,
     fail,
     load,
     progress_bar,
@@ -43,18 +45,38 @@ from sim.cli.experiments import (
 
 
 class _Main(click.Group):
-    """The command group: turns store errors and interrupts into exit codes."""
+    """The command group: turns store errors and interrupts into exit codes.
+
+    A Ctrl-C at any point after the arguments are read (the imports below
+    included) exits 130 with one line, never click's "Aborted!" (exit 1) or
+    a traceback."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except KeyboardInterrupt:
+            fail("interrupted", SIGINT_EXIT)
 
     def invoke(self, ctx: click.Context) -> Any:
-        from sim.runner import RunInterrupted
-        from sim.store import StoreError
-
+        try:
+            from sim.runner import RunInterrupted
+            from sim.store import StoreError
+        except KeyboardInterrupt:
+            fail("interrupted", SIGINT_EXIT)
         try:
             return super().invoke(ctx)
         except StoreError as error:
             fail(str(error))
         except RunInterrupted as stopped:
             fail(f"run {stopped.outcome.run_id} {stopped.outcome.error}", stopped.exit_status)
+        except Terminated:
+            fail("interrupted by SIGTERM", Terminated.exit_status)
         except KeyboardInterrupt:
             fail("interrupted", SIGINT_EXIT)
 
@@ -122,7 +144,7 @@ def run(
         close()
     summary = run_summary(store, outcome.run_id)
     if fmt == "json":
-        click.echo(json.dumps(summary.as_dict(), indent=2))
+        echo_json(summary.as_dict())
     else:
         click.echo(f"run {outcome.run_id} completed in {outcome.runtime_s:.1f}s ({db})")
         click.echo(format_table(summary))
@@ -175,7 +197,7 @@ def report(db: str, run_id: int | None, sweep_id: str | None, warmup: str, fmt: 
     if info.status != "completed":
         click.echo(status_note(info), err=True)
     if fmt == "json":
-        click.echo(json.dumps(summary.as_dict(), indent=2))
+        echo_json(summary.as_dict())
     else:
         click.echo(format_table(summary))
         from sim.scenario import ScenarioError, parse_scenario
@@ -212,10 +234,13 @@ def replay(db: str, run_id: int | None) -> None:
 @main.command()
 @click.argument("scenario", required=False, type=click.Path(dir_okay=False))
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=int, default=8000, show_default=True, help="TCP port.")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="TCP port."
+)
 @click.option(
     "--speed",
-    type=click.FloatRange(min=0.0, min_open=True),
+    type=click.FloatRange(min=0.0, min_open=True, max=MAX_SPEED),
+    callback=lambda _ctx, _param, value: _finite(value, "--speed"),
     default=1.0,
     show_default=True,
     help="Simulated seconds per wall-clock second.",
@@ -254,6 +279,7 @@ def serve(
     (accelerated by --speed); without, a default instance is served.
     """
     from sim.scenario import ScenarioError
+    from sim.server import CannotListen
     from sim.server import serve as serve_http
 
     try:
@@ -269,6 +295,15 @@ def serve(
         )
     except ScenarioError as error:
         fail(f"{scenario}: {len(error.errors)} problem(s)\n" + "\n".join(error.errors))
+    except CannotListen as error:
+        fail(str(error))
+
+
+def _finite(value: float, name: str) -> float:
+    """click's FloatRange lets NaN through (every comparison with it is false)."""
+    if value != value:
+        raise click.BadParameter(f"{name} must be a number, not nan")
+    return value
 
 
 @main.command()
@@ -288,6 +323,8 @@ def plot(db: str, run_id: int | None, sweep_id: str | None, out: str) -> None:
             paths = write_plots(store, run_id, Path(out))
     except ValueError as error:
         fail(str(error))
+    except OSError as error:  # the folder cannot be made or written
+        fail(f"{out}: cannot write the figures: {error.strerror or error}")
     for path in paths:
         click.echo(str(path))
 

@@ -30,7 +30,7 @@ from sim.connect.models_contact import (
 from sim.domain import Event, EventType
 from sim.domain.events import new_event
 
-E164 = re.compile(r"\+[1-9]\d{1,14}")
+E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 _E164_MATCH = E164.fullmatch
 _TELEPHONE = "TELEPHONE_NUMBER"
 _INITIATED = EventType.INITIATED.value  # a plain str on the hot path

@@ -51,7 +51,7 @@ def counts_toward_limits(outcome: str) -> bool:
 def recipient_key(e164: str) -> int:
     """The ledger key of a destination number: the integer of its digits."""
     digits = e164[1:] if e164.startswith("+") else e164
-    if not digits.isdigit() or not 0 < len(digits) <= 18 or int(digits) == 0:
+    if not (digits.isascii() and digits.isdigit()) or not 0 < len(digits) <= 18 or int(digits) == 0:
         raise ValueError(f"not an E.164 number: {e164!r}")
     return int(digits)
 

@@ -31,6 +31,8 @@ from pydantic import (
     model_validator,
 )
 
+from sim.connect.patterns import java
+
 _WIRE = ConfigDict(extra="ignore")
 # Tag keys use a look-ahead, which the default Rust regex engine lacks.
 _WIRE_PY_RE = ConfigDict(extra="ignore", regex_engine="python-re")
@@ -41,7 +43,7 @@ JSON_CONTEXT: dict[str, bool] = {"json": True}
 
 # The largest POSIX second a datetime holds (9999-12-31T23:59:59Z).
 _MAX_POSIX = 253402300799.0
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _timestamp(value: Any, info: ValidationInfo) -> Any:
@@ -103,7 +105,7 @@ QueueIdStr = Annotated[str, Field(max_length=500)]
 BandwidthAllocationV1 = Annotated[float, Strict(), Field(ge=0, le=1)]
 DialingCapacity = Annotated[float, Strict(), Field(ge=0.01, le=1)]
 ClientToken = Annotated[str, Field(max_length=200, pattern=r"^[a-zA-Z0-9_\-.]*$")]
-DestinationPhoneNumber = Annotated[str, Field(max_length=20, pattern=r"^[\d\-+]*$")]
+DestinationPhoneNumber = Annotated[str, Field(max_length=20, pattern=java(r"[\d\-+]*"))]
 DialAttributeName = Annotated[str, Field(max_length=32767, pattern=r"^[a-zA-Z0-9\-_]+$")]
 DialAttributeValue = Annotated[str, Field(max_length=32767)]
 DialAttributes = dict[DialAttributeName, DialAttributeValue]
@@ -111,7 +113,7 @@ TagKey = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^(?!aws:)[
 TagValue = Annotated[str, Field(max_length=256)]
 TagMap = dict[TagKey, TagValue]
 InstanceIdV1 = Annotated[str, Field(max_length=256, pattern=r"^[a-zA-Z0-9_\-.]*$")]
-CampaignIdV1 = Annotated[str, Field(max_length=256, pattern=r"^[\S]*$")]
+CampaignIdV1 = Annotated[str, Field(max_length=256, pattern=java(r"[\S]*"))]
 DialRequestIdV1 = Annotated[str, Field(max_length=256, pattern=r"^[a-zA-Z0-9_\-.]*$")]
 
 

@@ -35,6 +35,7 @@ from sim.connect.models_v2_config import (
     CommunicationTimeConfig,
     Schedule,
 )
+from sim.connect.patterns import java
 
 _WIRE = ConfigDict(extra="ignore")
 _WIRE_PY_RE = ConfigDict(extra="ignore", regex_engine="python-re")
@@ -68,8 +69,10 @@ Arn = Annotated[
     Field(
         min_length=20,
         max_length=500,
-        pattern=r"^arn:[a-zA-Z0-9-]+:[a-zA-Z0-9-]+:[a-z]{2}-[a-z]+-\d{1,2}:[a-zA-Z0-9-]+:[^:]+"
-        r"(?:/[^:]+)*(?:/[^:]+)?(?:\:[^:]+)?$",
+        pattern=java(
+            r"arn:[a-zA-Z0-9-]+:[a-zA-Z0-9-]+:[a-z]{2}-[a-z]+-\d{1,2}:[a-zA-Z0-9-]+:[^:]+"
+            r"(?:/[^:]+)*(?:/[^:]+)?(?:\:[^:]+)?"
+        ),
     ),
 ]
 

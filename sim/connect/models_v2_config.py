@@ -16,13 +16,14 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, Strict
 
 from sim.connect.models_campaign import Timestamp, UnionModel
+from sim.connect.patterns import java
 
 _WIRE = ConfigDict(extra="ignore")
 
 Opaque = dict[str, Any]
 TimeZoneName = Annotated[str, Field(max_length=50, pattern=r"^[a-zA-Z0-9_\-/]*$")]
-Iso8601Time = Annotated[str, Field(pattern=r"^T\d{2}:\d{2}$")]
-Iso8601Date = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+Iso8601Time = Annotated[str, Field(pattern=java(r"T\d{2}:\d{2}"))]
+Iso8601Date = Annotated[str, Field(pattern=java(r"\d{4}-\d{2}-\d{2}"))]
 Iso8601Duration = Annotated[
     str,
     Field(

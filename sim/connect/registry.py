@@ -76,6 +76,9 @@ class CampaignRegistry:
         service = SERVICE[api]
         v1 = api == "v1"
         req = validate(CREATE_CAMPAIGN_V1 if v1 else CREATE_CAMPAIGN_V2, service, request, context)
+        # The request alone first (shape, then settings), then the resources.
+        c = Campaign("", api, req.name, "", now)
+        (from_v1 if v1 else from_v2)(req, c)
         if req.connectInstanceId != self.config.instance_id:
             raise not_found(service, f"instance {req.connectInstanceId!r}")
         if len(self.by_id) >= self.config.max_campaigns:
@@ -86,8 +89,6 @@ class CampaignRegistry:
             raise ServiceError(
                 "ConflictException", f"campaign {campaign_id!r} exists", service=service
             )
-        c = Campaign("", api, req.name, "", now)
-        (from_v1 if v1 else from_v2)(req, c)
         errors = resource_errors(self.config, c)
         if errors:
             raise validation_error(service, "; ".join(errors))

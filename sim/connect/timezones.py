@@ -37,7 +37,7 @@ status DROPPED_MISSING_TIMEZONE)."""
 DROPPED_MISSING_TIMEZONE = "DROPPED_MISSING_TIMEZONE"
 DEFAULT_ZIP_ATTRIBUTE = "zip_code"
 MEMO_LIMIT = 1 << 18  # memoised prefixes before the memo starts over
-_ZIP = re.compile(r"^\s*(\d{5})(?:-?\d{4})?\s*$")
+_ZIP = re.compile(r"^\s*(\d{5})(?:-?\d{4})?\s*$", re.ASCII)
 
 
 class _AreaCodes:
@@ -67,7 +67,7 @@ class _AreaCodes:
     def zones(self, e164: str) -> ZoneKey | None:
         digits = e164[1:] if e164.startswith("+") else e164
         lengths = self.lengths.get(digits[:1])
-        if lengths is None or not digits.isdigit():
+        if lengths is None or not (digits.isascii() and digits.isdigit()):
             return None
         head = digits[: lengths[0]]
         memo = self._memo

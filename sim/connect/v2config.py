@@ -33,7 +33,8 @@ MINUTES_PER_DAY = 1440
 WEEKDAYS: tuple[DayOfWeek, ...] = tuple(DayOfWeek)  # Monday first, as date.weekday()
 Detection = Literal["AREA_CODE", "ZIP_CODE"]
 _DURATION = re.compile(
-    r"^P(?:([-+]?\d+)D)?(?:T(?:([-+]?\d+)H)?(?:([-+]?\d+)M)?(?:([-+]?\d+)(?:[.,](\d{0,9}))?S)?)?$"
+    r"^P(?:([-+]?\d+)D)?(?:T(?:([-+]?\d+)H)?(?:([-+]?\d+)M)?(?:([-+]?\d+)(?:[.,](\d{0,9}))?S)?)?$",
+    re.ASCII,
 )
 
 Range = tuple[int, int]  # [start, end) minutes since local midnight, 0 <= start < end <= 1440

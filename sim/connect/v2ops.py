@@ -61,7 +61,7 @@ def _after(token: str) -> int:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         text = ""
     seq = text.removeprefix(_TOKEN_PREFIX)
-    if not text.startswith(_TOKEN_PREFIX) or not seq.isdigit():
+    if not text.startswith(_TOKEN_PREFIX) or not (seq.isascii() and seq.isdigit()):
         raise validation_error(CAMPAIGNS_V2, "nextToken: not a token this service issued")
     return int(seq)
 
@@ -110,11 +110,11 @@ class SettingsOps:
         self, service: str, operation: str, request: Mapping[str, Any], context: Context, now: float
     ) -> dict[str, Any]:
         req = validate(UPDATE_COMMUNICATION_TIME, service, request, context)
-        c = self._updatable(req.id, operation, now)
         try:
             typed = communication_time(req.communicationTimeConfig)
         except ConfigError as exc:
             raise validation_error(service, str(exc)) from None
+        c = self._updatable(req.id, operation, now)
         c.communication_time = typed
         self._commit(c, operation, "communicationTimeConfig", req.communicationTimeConfig, now)
         return {}
@@ -123,8 +123,9 @@ class SettingsOps:
         self, service: str, operation: str, request: Mapping[str, Any], context: Context, now: float
     ) -> dict[str, Any]:
         req = validate(UPDATE_COMMUNICATION_LIMITS, service, request, context)
+        typed_limits = communication_limits(req.communicationLimitsOverride)
         c = self._updatable(req.id, operation, now)
-        c.communication_limits = communication_limits(req.communicationLimitsOverride)
+        c.communication_limits = typed_limits
         wire = req.communicationLimitsOverride
         self._commit(c, operation, "communicationLimitsOverride", wire, now)
         return {}
@@ -133,11 +134,11 @@ class SettingsOps:
         self, service: str, operation: str, request: Mapping[str, Any], context: Context, now: float
     ) -> dict[str, Any]:
         req = validate(UPDATE_SCHEDULE, service, request, context)
-        c = self._updatable(req.id, operation, now)
         try:
             typed = campaign_schedule(req.schedule)
         except ConfigError as exc:
             raise validation_error(service, str(exc)) from None
+        c = self._updatable(req.id, operation, now)
         c.schedule = typed
         self._commit(c, operation, "schedule", req.schedule, now)
         return {}

@@ -9,7 +9,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, With
 
 from sim.scenario import limits
 
-_E164 = re.compile(r"^\+[1-9]\d{1,14}$")
+_E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 
 
 class Frozen(BaseModel):
@@ -22,7 +22,7 @@ def _as_phone_number(value: Any) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         # YAML reads +15550100 as the integer 15550100 and drops the '+'.
         raise ValueError(f"must be a quoted E.164 string, e.g. '+{value}'")
-    if not isinstance(value, str) or not _E164.match(value):
+    if not isinstance(value, str) or not _E164.fullmatch(value):
         raise ValueError(f"{value!r} is not an E.164 phone number (e.g. '+15550100')")
     return value
 
@@ -31,7 +31,11 @@ PhoneNumber = Annotated[
     str,
     BeforeValidator(_as_phone_number),
     WithJsonSchema(
-        {"type": "string", "pattern": _E164.pattern, "description": "E.164, e.g. '+15550100'."}
+        {
+            "type": "string",
+            "pattern": f"^{_E164.pattern}$",
+            "description": "E.164, e.g. '+15550100'.",
+        }
     ),
 ]
 """An E.164 phone number such as ``+15550100``."""

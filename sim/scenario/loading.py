@@ -18,7 +18,7 @@ from sim.scenario.model import Scenario
 from sim.scenario.validation import cross_field_errors, salvage
 from sim.scenario.yamlfile import line_index, read_document
 
-_PARENT = re.compile(r"(\.[^.\[\]]*|\[\d+\])$")  # last step of a location
+_PARENT = re.compile(r"(\.[^.\[\]]*|\[\d+\])$", re.ASCII)  # last step of a location
 
 
 def read_yaml(path: Path) -> Any:

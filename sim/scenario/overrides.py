@@ -15,7 +15,7 @@ from sim.scenario.errors import ScenarioError
 from sim.scenario.loading import parse_scenario, resolved_dict
 from sim.scenario.model import Scenario
 
-_STEP = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
+_STEP = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]", re.ASCII)
 
 
 def parse_path(path: str) -> list[str | int]:

@@ -23,15 +23,16 @@ HOUR = 3_600.0
 
 _UNIT_SECONDS = {"d": DAY, "h": 3_600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 _NUMBER = r"\d+(?:\.\d*)?|\.\d+"
-_COMPOUND = re.compile(rf"\s*({_NUMBER})\s*(ms|d|h|m|s)\s*")
-_PLAIN_NUMBER = re.compile(rf"^\s*(?:{_NUMBER})(?:[eE][-+]?\d+)?\s*$")
+_COMPOUND = re.compile(rf"\s*({_NUMBER})\s*(ms|d|h|m|s)\s*", re.ASCII)
+_PLAIN_NUMBER = re.compile(rf"^\s*(?:{_NUMBER})(?:[eE][-+]?\d+)?\s*$", re.ASCII)
 _ISO = re.compile(
     rf"^P(?:(?P<w>{_NUMBER})W)?(?:(?P<d>{_NUMBER})D)?"
-    rf"(?:T(?:(?P<h>{_NUMBER})H)?(?:(?P<m>{_NUMBER})M)?(?:(?P<s>{_NUMBER})S)?)?$"
+    rf"(?:T(?:(?P<h>{_NUMBER})H)?(?:(?P<m>{_NUMBER})M)?(?:(?P<s>{_NUMBER})S)?)?$",
+    re.ASCII,
 )
 _ISO_SECONDS = {"w": 7 * DAY, "d": DAY, "h": 3_600.0, "m": 60.0, "s": 1.0}
-_TIME_OF_DAY = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::(\d{2}(?:\.\d+)?))?\s*$")
-_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+_TIME_OF_DAY = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::(\d{2}(?:\.\d+)?))?\s*$", re.ASCII)
+_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}", re.ASCII)
 
 DURATION_HELP = "write e.g. 30s, 5m, 1h30m, 2d, PT1H or a number of seconds"
 

@@ -86,11 +86,17 @@ class _Loader(yaml.SafeLoader):
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         try:
-            return super().construct_object(node, deep=deep)
+            value = super().construct_object(node, deep=deep)
         except (ValueError, TypeError, AttributeError, OverflowError) as exc:
             # e.g. ``!!int abc``, ``!!timestamp soon``: a value no constructor can read.
             problem = f"cannot read this {node.tag.rsplit(':', 1)[-1]} value: {exc}"
             raise ConstructorError(None, None, problem, node.start_mark) from None
+        if isinstance(value, str) and "\x00" in value:
+            # ``"a\0b"``: SQLite keeps it, a PostgreSQL text column refuses it,
+            # so the run would fail at its first write.
+            problem = "holds a NUL character (\\0), which a database text column cannot store"
+            raise ConstructorError(None, None, problem, node.start_mark)
+        return value
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         if not isinstance(node, yaml.MappingNode):  # e.g. ``!!set 0``

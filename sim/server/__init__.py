@@ -5,7 +5,7 @@ builds the Starlette app and ``ServerHandle`` runs one in a background thread
 on a free loopback port. See docs/server.md.
 """
 
-from sim.server.app import ServerHandle, create_app, serve
+from sim.server.app import CannotListen, ServerHandle, create_app, serve
 from sim.server.auth import DEFAULT_PRINCIPAL_KEYS, Auth
 from sim.server.defaults import (
     DEFAULT_CAMPAIGN_V1,
@@ -13,7 +13,7 @@ from sim.server.defaults import (
     DEFAULT_INSTANCE_ID,
     DEFAULT_SCENARIO,
 )
-from sim.server.realtime import Simulation
+from sim.server.realtime import MAX_SPEED, Simulation
 from sim.server.routes import OPERATIONS, Operation
 
 __all__ = [
@@ -22,8 +22,10 @@ __all__ = [
     "DEFAULT_INSTANCE_ID",
     "DEFAULT_PRINCIPAL_KEYS",
     "DEFAULT_SCENARIO",
+    "MAX_SPEED",
     "OPERATIONS",
     "Auth",
+    "CannotListen",
     "Operation",
     "ServerHandle",
     "Simulation",

@@ -58,7 +58,7 @@ def _scenario(scenario: Scenario | str | Path | None) -> Scenario:
 async def _read_body(request: Request, limit: int, service: str) -> bytes:
     """The request body, refusing (413) as soon as it passes ``limit`` bytes."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise too_large(service, limit)
     chunks: list[bytes] = []
     size = 0
@@ -250,6 +250,36 @@ class ServerHandle:
         self.stop()
 
 
+class CannotListen(Exception):
+    """``serve`` cannot listen on its address: a port out of range, a host that
+    does not resolve, an address in use or not this machine's."""
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port`` (not yet listening); CannotListen."""
+    where = f"{host}:{port}"
+    if not 0 <= port <= 65535:
+        raise CannotListen(f"cannot listen on {where}: the port must be 0..65535")
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
+        )[0]
+    except (OSError, UnicodeError) as exc:
+        raise CannotListen(f"cannot listen on {where}: {_reason(exc)}") from None
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        raise CannotListen(f"cannot listen on {where}: {_reason(exc)}") from None
+    return sock
+
+
+def _reason(exc: BaseException) -> str:
+    return (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
+
+
 def serve(
     scenario_path: str | None,
     host: str = "127.0.0.1",
@@ -264,7 +294,8 @@ def serve(
 ) -> None:
     """Serve the outbound APIs on ``host:port`` until interrupted (Ctrl-C).
 
-    Raises ScenarioError for a bad scenario file before binding the port.
+    Raises ScenarioError for a bad scenario file, then CannotListen if the
+    address cannot be bound, both before the run starts (nothing recorded).
     """
     app = create_app(
         scenario_path,
@@ -276,4 +307,18 @@ def serve(
         seed=seed,
         quota_clock=quota_clock,
     )
-    uvicorn.run(app, host=host, port=port, log_level="info", lifespan="on")
+    sock = listening_socket(host, port)
+    try:
+        server = uvicorn.Server(
+            uvicorn.Config(app, host=host, port=port, log_level="info", lifespan="on")
+        )
+        shown = f"[{host}]" if ":" in host else host
+        logging.getLogger("uvicorn.error").info(
+            "Uvicorn running on http://%s:%d (Press CTRL+C to quit)",
+            shown,
+            sock.getsockname()[1],
+        )
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how it stops, as uvicorn.run
+            server.run(sockets=[sock])
+    finally:
+        sock.close()

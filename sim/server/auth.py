@@ -30,7 +30,7 @@ DEFAULT_PRINCIPAL_KEYS: tuple[str, ...] = ("AKIDCAMPAIGNS",)
 UNMAPPED_PREFIX = "access-key/"
 """The identity of an unmapped access key is this prefix plus the key."""
 
-_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/", re.ASCII)
 
 
 def access_key_id(authorization: str | None, query_credential: str | None) -> str | None:

@@ -37,6 +37,9 @@ STATE_OPS = frozenset({"StartCampaign", "PauseCampaign", "ResumeCampaign", "Stop
 QUOTA_CLOCKS = ("wall", "simulated")
 STEP_BUDGET = 5000  # events stepped per lock hold, so handlers get the lock
 FLUSH_EVERY_S = 2.0  # wall seconds between writes of buffered events to the store
+# The fastest simulated clock: a year-long horizon in about 30 wall seconds.
+# Past it nothing is gained, and at inf (or near it) the clock itself breaks.
+MAX_SPEED = 1e6
 
 
 def wall_start(scenario: Scenario, wall: float) -> Scenario:
@@ -68,8 +71,8 @@ class Simulation:
         clock: Callable[[], float] = time.time,
         quota_clock: str = "wall",
     ) -> None:
-        if not speed > 0:
-            raise ValueError(f"speed must be > 0, got {speed}")
+        if not 0 < speed <= MAX_SPEED:  # NaN fails too
+            raise ValueError(f"speed must be in (0, {MAX_SPEED:g}], got {speed}")
         if quota_clock not in QUOTA_CLOCKS:
             raise ValueError(f"quota_clock must be one of {QUOTA_CLOCKS}, got {quota_clock!r}")
         self.quota_clock = quota_clock

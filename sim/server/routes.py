@@ -104,7 +104,7 @@ LABELS: dict[tuple[str, str], Label] = {
     (CAMPAIGNS_V2, "connectInstanceId"): Label(1, 256, r"[-_.a-zA-Z0-9]+"),
 }
 
-_LABEL = re.compile(r"\{(\w+)\}")
+_LABEL = re.compile(r"\{(\w+)\}", re.ASCII)
 
 
 def labels_of(uri: str) -> list[str]:

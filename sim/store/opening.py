@@ -18,6 +18,7 @@ written to: its file stays byte-identical.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
 from dataclasses import dataclass, field
@@ -145,6 +146,8 @@ def file_state(target: Target) -> str:
     except OSError as error:
         raise StoreError(f"{target.name}: cannot read ({error.strerror or error})") from error
     uri = "file:" + quote(str(path.resolve())) + "?mode=ro"
+    sidecars = [path.with_name(path.name + end) for end in ("-wal", "-shm")]
+    before = [side.exists() for side in sidecars]
     try:
         probe = sqlite3.connect(uri, uri=True, timeout=_BUSY_MS / 1000)
         try:
@@ -152,6 +155,7 @@ def file_state(target: Target) -> str:
         finally:
             probe.close()
     except sqlite3.DatabaseError as error:
+        _remove_new_sidecars(sidecars, before)
         if "not a database" not in str(error):
             raise StoreError(f"{target.name}: cannot read ({error})") from error
         try:  # not SQLite: no connection of ours can hold a lock on it
@@ -163,6 +167,19 @@ def file_state(target: Target) -> str:
             f"{target.name}: not a SQLite database ({_head(head)}), not a sim store"
         ) from None
     return "sqlite"
+
+
+def _remove_new_sidecars(sidecars: list[Path], before: list[bool]) -> None:
+    """Remove the -wal / -shm files SQLite made opening a file in WAL mode that
+    it then refused (a truncated store): reading leaves the folder as it was.
+    Only files that were not there, and an empty log: nothing can be lost."""
+    wal, shm = sidecars
+    if before[0] or not wal.exists() or wal.stat().st_size:
+        return
+    with contextlib.suppress(OSError):
+        wal.unlink()
+        if not before[1]:
+            shm.unlink()
 
 
 # -- engines --------------------------------------------------------------------

@@ -18,6 +18,7 @@ from sim.connect import models_campaign as v1
 from sim.connect import models_campaign_v2 as v2
 from sim.connect import models_contact as mc
 from sim.connect import models_v2_ops as v2o
+from sim.connect.patterns import java
 
 OPERATIONS: dict[str, dict[str, tuple[type[BaseModel], type[BaseModel] | None]]] = {
     "connect": {"BatchPutContact": (mc.BatchPutContactRequest, mc.BatchPutContactResponse)},
@@ -148,11 +149,10 @@ class Walker:
         if ours.get("type") != "string":
             self.fail(path, f"type {ours.get('type')} != string")
         self._bounds(shape, ours, path, "minLength", "maxLength")
-        pattern = ours.get("pattern")
-        if pattern is not None:
-            pattern = pattern.removeprefix("^").removesuffix("$")
-        if pattern != shape.get("pattern"):
-            self.fail(path, f"pattern {pattern!r} != {shape.get('pattern')!r}")
+        # Ours is java(theirs): anchored, each Java class escape spelled in ASCII.
+        pattern, theirs = ours.get("pattern"), shape.get("pattern")
+        if pattern != (None if theirs is None else java(theirs)):
+            self.fail(path, f"pattern {pattern!r} != java({theirs!r})")
 
     def _bounds(
         self, shape: dict[str, Any], ours: dict[str, Any], path: str, lo: str, hi: str
@@ -203,11 +203,9 @@ class Walker:
         names = ours.get("propertyNames", {})
         self._bounds(key_shape, names, f"{path}(key)", "minLength", "maxLength")
         pattern_props = ours.get("patternProperties", {})
-        key_pattern = next(iter(pattern_props), None)
-        if key_pattern is not None:
-            key_pattern = key_pattern.removeprefix("^").removesuffix("$")
-        if key_pattern != key_shape.get("pattern"):
-            self.fail(f"{path}(key)", f"pattern {key_pattern!r} != {key_shape.get('pattern')!r}")
+        key_pattern, theirs = next(iter(pattern_props), None), key_shape.get("pattern")
+        if key_pattern != (None if theirs is None else java(theirs)):
+            self.fail(f"{path}(key)", f"pattern {key_pattern!r} != java({theirs!r})")
         value = next(iter(pattern_props.values()), None) or ours.get("additionalProperties")
         value_shape = self.shapes[shape["value"]["shape"]]
         if value_shape.get("pattern") == ".*":  # matches anything: nothing to model

@@ -2,11 +2,12 @@
 
 Each example is one request, sent in-process to the ASGI app exactly as
 uvicorn would hand it over (any raw path): an operation from the routing
-table, its labels (known ids, random unicode, over-long, percent-encoded as
-botocore does, left raw, or broken), a body (a valid request with members
-replaced, removed or added: wrong types, nulls, huge strings, unicode, deep
-nesting; a valid request carrying such values where validation lets them
-through, in unknown or opaque members; one generated from botocore's input
+table, its labels (known ids, random unicode, over-long, digits in another
+script, percent-encoded as botocore does, left raw, or broken), a body (a
+valid request with members replaced, removed or added: wrong types, nulls,
+huge strings, unicode, non-ASCII digits, tampered tokens, deep nesting; a
+valid request carrying such values where validation lets them through, in
+unknown or opaque members; one generated from botocore's input
 shape; any JSON or junk bytes), a caller (the principal, a user, a key
 spelled like the principal, unsigned), sometimes a wrong method,
 Content-Type or a trailing slash. Asserted for each:
@@ -25,6 +26,8 @@ from __future__ import annotations
 
 import copy
 import os
+import re
+from base64 import urlsafe_b64encode as b64encode
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any, NamedTuple
@@ -92,6 +95,25 @@ SMUGGLE = st.sampled_from(["unknownMember", "source", "schedule", "entryLimitsCo
 # Deep nesting: past orjson's 255 levels of output, or its 1024 of input.
 deep = st.one_of(st.integers(256, 1024), st.integers(30, 1100)).map(lambda n: f"{DEEP}{n}")
 huge = st.sampled_from([300, 40_000, 400_000]).map(lambda n: "é" * n)
+# Digits that are not ASCII: Python's \d and str.isdigit take them, AWS's
+# (Java) patterns do not, and int() refuses some ('²').
+DIGIT_FAMILIES = (
+    "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669",  # Arabic-Indic
+    "\uff10\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19",  # fullwidth
+    "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079",  # superscript
+)
+
+
+def digit_twin(text: str, family: str) -> str:
+    """``text`` with its ASCII digits written in another script's digits."""
+    return text.translate(str.maketrans("0123456789", family))
+
+
+families = st.sampled_from(DIGIT_FAMILIES)
+# A tampered pagination token: this service's own prefix, then anything.
+tokens = st.one_of(st.text(max_size=6), st.builds(digit_twin, st.just("12"), families)).map(
+    lambda t: b64encode(f"sim-campaigns:{t}".encode()).decode()
+)
 adversarial = st.one_of(
     any_json,
     st.sampled_from(["30", "yes", "true", "", " ", "1900000000", "2026-13-45T99:00:00Z"]),
@@ -100,6 +122,8 @@ adversarial = st.one_of(
     deep,
     deep,
     st.lists(st.none(), min_size=26, max_size=30),  # past the 25-item batch limits
+    st.builds(digit_twin, st.sampled_from(KNOWN), families),
+    tokens,
 )
 smuggled_values = st.one_of(deep, deep, huge, any_json, st.text(st.characters(codec="utf-8")))
 
@@ -128,7 +152,10 @@ def from_shape(shape: Shape, depth: int = 0) -> st.SearchStrategy[Any]:
         return leaves
     if kind == "structure":
         members = {
-            name: from_shape(member, depth + 1)
+            # An opaque pagination token: most often a tampered one of ours.
+            name: st.one_of(tokens, tokens, from_shape(member, depth + 1))
+            if name == "nextToken"
+            else from_shape(member, depth + 1)
             for name, member in shape.members.items()
             if not member.serialization.get("location")
         }
@@ -159,7 +186,15 @@ def mutated(draw: st.DrawFn, op: Operation) -> dict[str, Any]:
     body = copy.deepcopy(draw(st.sampled_from(VALID[op])).body)
     for _ in range(draw(st.integers(0, 3))):
         paths = list(_paths(body))
-        action = draw(st.sampled_from(["replace", "delete", "add"])) if paths else "add"
+        action = draw(st.sampled_from(["replace", "delete", "add", "twin"])) if paths else "add"
+        if action == "twin":  # a string member with its digits in another script
+            texts = [p for p in paths if str(_at(body, p)).startswith(DEEP) is False]
+            texts = [p for p in texts if isinstance(_at(body, p), str)]
+            if texts:
+                path = draw(st.sampled_from(texts))
+                parent = _at(body, path[:-1])
+                parent[path[-1]] = digit_twin(parent[path[-1]], draw(families))
+            continue
         if action == "add":
             inner = [n for n in (_at(body, p) for p in paths) if isinstance(n, dict)]
             nodes = [body, body, *inner]  # the top level most often
@@ -194,13 +229,16 @@ def _at(body: Any, path: tuple[Any, ...]) -> Any:
 
 def encode(value: Any) -> bytes:
     """JSON bytes; DEEP markers become values nested that many levels."""
-    raw = orjson.dumps(value)
-    while (at := raw.find(b'"\\u0000deep:')) >= 0:
-        end = raw.index(b'"', at + 1)
-        depth = int(raw[at + 12 : end])
-        nested = b'{"a":' * depth + b"[]" + b"}" * depth
-        raw = raw[:at] + nested + raw[end + 1 :]
-    return raw
+    # (hypothesis also draws the marker's own text as a string: only a marker
+    # with its depth is one.)
+    return DEEP_MARKER.sub(lambda m: _nested(int(m[1])), orjson.dumps(value))
+
+
+DEEP_MARKER = re.compile(rb'"\\u0000deep:([0-9]+)"')
+
+
+def _nested(depth: int) -> bytes:
+    return b'{"a":' * depth + b"[]" + b"}" * depth
 
 
 def bodies(op: Operation) -> st.SearchStrategy[bytes]:
@@ -212,13 +250,17 @@ def bodies(op: Operation) -> st.SearchStrategy[bytes]:
     )
     # Four kinds, equally often: a valid body with members changed, one that
     # passes validation with adversarial content where it is ignored or kept
-    # opaque, one shaped like the model, and junk.
-    return st.one_of(
+    # opaque, one shaped like the model, and junk; a paginated operation also
+    # gets a tampered token of ours (decoded, it is parsed as a number).
+    kinds = [
         mutated(op).map(encode),
         smuggled(op).map(encode),
         shaped.filter(lambda v: isinstance(v, dict)).map(encode),
         junk,
-    )
+    ]
+    if "nextToken" in model_of(op).input_shape.members:
+        kinds += [st.fixed_dictionaries({"nextToken": tokens}).map(encode)] * 2
+    return st.one_of(kinds)
 
 
 # Built once: building strategies is what costs, drawing from them is cheap.
@@ -244,7 +286,9 @@ label_values = st.one_of(
 @st.composite
 def label(draw: st.DrawFn) -> str:
     value = draw(label_values)
-    how = draw(st.sampled_from(["botocore", "botocore", "raw", "broken"]))
+    how = draw(st.sampled_from(["botocore", "botocore", "raw", "broken", "twin"]))
+    if how == "twin":
+        return quote(digit_twin(value, draw(families)), safe="~")
     if how == "botocore":
         return quote(value, safe="~")
     if how == "raw":  # only what would end the label or the path is escaped
