@@ -386,8 +386,12 @@ class OutboundCore:
         payload = {"name": c.name, "mode": c.mode, "queue_id": c.queue_id, "api": api}
         self.sink.append([c.event("CAMPAIGN_CREATED", now, payload)])
         self._campaigns[c.id] = c
-        self._buffers.add_campaign(c.id, c.amd_enabled)
+        self._buffers.add_campaign(c.id, c.amd_enabled, c.communication_time)
         return c.id
+
+    def calling_hours_changed(self, campaign_id: str) -> None:
+        """A campaign's communicationTimeConfig changed (Initialized: nothing waits)."""
+        self._buffer(campaign_id).set_calling_hours(self.campaign(campaign_id).communication_time)
 
     def campaign(self, campaign_id: str) -> Campaign:
         """The live view of a campaign; ResourceNotFoundException if unknown."""
@@ -497,6 +501,11 @@ class OutboundCore:
         if events:
             self.sink.append(events)
         return taken
+
+    def next_opening(self, campaign_id: str, now: float) -> float | None:
+        """Under calling hours: when the next zone that is closed at ``now`` and has
+        waiting contacts opens (None: no such zone, or no calling hours)."""
+        return self._buffer(campaign_id).next_opening(now)
 
     def pending_count(self, campaign_id: str) -> int:
         """Requests accepted and neither dialed nor ended (every stage; O(1))."""

@@ -111,6 +111,7 @@ class SettingsOps:
         except ConfigError as exc:
             raise validation_error(service, str(exc)) from None
         c.communication_time = typed
+        self.core.calling_hours_changed(c.id)
         self._commit(c, operation, "communicationTimeConfig", req.communicationTimeConfig, now)
         return {}
 

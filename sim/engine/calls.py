@@ -124,6 +124,9 @@ class Telephony:
             "attempt": attempt,
             "waited_s": now - contact.accepted_at,
         }
+        if contact.time_zone is not None:
+            dialed["time_zone"] = contact.time_zone
+            dialed["window_wait_s"] = contact.window_wait_s
         call.request_version = 2
         self.emitter.emit(contact.request_id, 2, EventType.DIAL_REQUEST_DIALED, now, dialed)
         if runtime.preview is not None and agent is not None:

@@ -15,6 +15,7 @@ from sim.scenario.base import (
     Share,
     StrictBool,
 )
+from sim.scenario.dialing_day import CampaignSchedule, CommunicationTime
 from sim.scenario.distributions import Distribution, Uniform
 from sim.scenario.limits import MAX_ATTEMPTS, MAX_CAMPAIGN_NAME
 from sim.scenario.sources import Source
@@ -146,7 +147,27 @@ class Campaign(Frozen):
     preview: PreviewConfig = PreviewConfig()
     redial: RedialPolicy = RedialPolicy()
     schedule: tuple[ScheduleEntry, ...] = ()
+    communication_time: CommunicationTime | None = Field(
+        default=None,
+        description="v2 communicationTimeConfig (calling hours in the recipient's zone);"
+        " api v2 only; null = dial at any hour.",
+    )
+    campaign_schedule: CampaignSchedule | None = Field(
+        default=None,
+        description="v2 schedule: dial from start_time, complete at end_time; api v2 only.",
+    )
     sources: tuple[Source, ...] = ()
+
+    @model_validator(mode="after")
+    def _v2_settings(self) -> Campaign:
+        given = [
+            key
+            for key in ("communication_time", "campaign_schedule")
+            if getattr(self, key) is not None
+        ]
+        if given and self.api != "v2":
+            raise ValueError(f"{' and '.join(given)} need api: v2 (they are v2 settings)")
+        return self
 
     @model_validator(mode="after")
     def _default_name(self) -> Campaign:
