@@ -19,11 +19,14 @@ import orjson
 from sqlalchemy import Connection, and_, case, func, or_, select
 
 from sim.analysis.redials import early_redials
+from sim.analysis.table import format_table
+from sim.analysis.zones import calling_hours
 from sim.domain import LIVE_OUTCOMES, Outcome
 from sim.store import RunInfo, Store
 from sim.store.schema import ALL_CAMPAIGNS, contacts, events, events_of_types, interval_kpis
 
 THROTTLED = "LimitExceededException"
+__all__ = ["RunSummary", "format_table", "run_summary", "status_note", "worst_window_rate"]
 
 
 @dataclass(frozen=True)
@@ -73,10 +76,15 @@ class RunSummary:
     abandoned_redialed_early: int | None = None
     amd_statuses: dict[str, int] = field(default_factory=dict)
     per_campaign: dict[str, dict[str, Any]] = field(default_factory=dict)
+    calling_hours: dict[str, Any] | None = None  # sim.analysis.zones; only with calling hours
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain dict with snake_case keys (JSON-ready)."""
-        return dataclasses.asdict(self)
+        """Plain dict with snake_case keys (JSON-ready); ``calling_hours`` only if a
+        campaign had calling hours."""
+        out = dataclasses.asdict(self)
+        if out["calling_hours"] is None:
+            del out["calling_hours"]
+        return out
 
 
 def _ratio(num: float, den: float) -> float | None:
@@ -379,6 +387,7 @@ def run_summary(store: Store, run_id: int | None = None) -> RunSummary:
         worst = _abandonment_windows(conn, rid, float(window)) if window else {}
         gap = rule.get("abandoned_redial_gap")
         early = early_redials(conn, rid, float(gap), info.scenario) if gap else None
+        hours = calling_hours(conn, rid, info.sim_start)
     for campaign, figures in per_campaign.items():
         figures["dial_requests_rejected"] = refused.get(campaign, 0)
         figures["dial_requests_received"] = (
@@ -428,6 +437,7 @@ def run_summary(store: Store, run_id: int | None = None) -> RunSummary:
         abandoned_redialed_early=None if early is None else early["*"],
         amd_statuses=dict(sorted(total.amd.items())),
         per_campaign=per_campaign,
+        calling_hours=hours,
     )
 
 
@@ -444,71 +454,3 @@ def _exceeded(rate: float | None, limit: float | None) -> bool | None:
     if rate is None or limit is None:
         return None
     return rate > limit
-
-
-# -- terminal table -----------------------------------------------------------
-
-_PERCENT = {
-    "abandonment_rate",
-    "abandonment_rate_connect",
-    "agent_occupancy",
-    "agent_utilisation",
-    "abandonment_limit",
-    "abandonment_worst_window",
-}
-_CAMPAIGN_COLUMNS = (
-    ("dials", "dials"),
-    ("live_answers", "live"),
-    ("connected_to_agent", "to agent"),
-    ("abandoned", "abandoned"),
-    ("abandonment_rate", "abandon %"),
-    ("abandonment_rate_connect", "connect %"),
-    ("abandonment_worst_window", "worst window"),
-    ("abandonment_limit_exceeded", "over limit"),
-    ("abandoned_redialed_early", "early redials"),
-    ("voicemail", "voicemail"),
-    ("no_answer", "no answer"),
-    ("busy_or_invalid", "busy/inv"),
-    ("expired_contacts", "expired"),
-)
-
-
-def _fmt(key: str, value: Any) -> str:
-    if value is None:
-        return "-"
-    if key in _PERCENT:
-        return f"{100 * value:.2f} %"
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    return f"{value:,.2f}"
-
-
-def format_table(summary: RunSummary) -> str:
-    """A readable, aligned text table of the summary (and one line per campaign)."""
-    values = summary.as_dict()
-    per_campaign = values.pop("per_campaign")
-    amd = values.pop("amd_statuses")
-    width = max(len(k) for k in values)
-    cells = {k: _fmt(k, v) for k, v in values.items()}
-    vwidth = max(len(c) for c in cells.values())
-    lines = [f"{k:<{width}}  {c:>{vwidth}}" for k, c in cells.items()]
-    if amd:
-        lines.append("")
-        lines.append("AMD status (contacts)")
-        swidth = max(len(k) for k in amd)
-        lines += [f"  {k:<{swidth}}  {n:>10,}" for k, n in amd.items()]
-    if per_campaign:
-        heads = ["campaign", *(h for _, h in _CAMPAIGN_COLUMNS)]
-        rows = [
-            [cid, *(_fmt(k, figures[k]) for k, _ in _CAMPAIGN_COLUMNS)]
-            for cid, figures in per_campaign.items()
-        ]
-        widths = [max(len(r[i]) for r in [heads, *rows]) for i in range(len(heads))]
-        lines.append("")
-        for r in [heads, *rows]:
-            first = f"{r[0]:<{widths[0]}}"
-            rest = (f"{c:>{w}}" for c, w in zip(r[1:], widths[1:], strict=True))
-            lines.append("  ".join([first, *rest]))
-    return "\n".join(lines)

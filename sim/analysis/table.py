@@ -1,0 +1,111 @@
+"""The run summary as an aligned text table for the terminal (``sim run``, ``sim report``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sim.analysis.summary import RunSummary
+
+_PERCENT = {
+    "abandonment_rate",
+    "abandonment_rate_connect",
+    "agent_occupancy",
+    "agent_utilisation",
+    "abandonment_limit",
+    "abandonment_worst_window",
+}
+_CAMPAIGN_COLUMNS = (
+    ("dials", "dials"),
+    ("live_answers", "live"),
+    ("connected_to_agent", "to agent"),
+    ("abandoned", "abandoned"),
+    ("abandonment_rate", "abandon %"),
+    ("abandonment_rate_connect", "connect %"),
+    ("abandonment_worst_window", "worst window"),
+    ("abandonment_limit_exceeded", "over limit"),
+    ("abandoned_redialed_early", "early redials"),
+    ("voicemail", "voicemail"),
+    ("no_answer", "no answer"),
+    ("busy_or_invalid", "busy/inv"),
+    ("expired_contacts", "expired"),
+)
+
+
+def _fmt(key: str, value: Any) -> str:
+    if value is None:
+        return "-"
+    if key in _PERCENT:
+        return f"{100 * value:.2f} %"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:,.2f}"
+
+
+def format_table(summary: RunSummary) -> str:
+    """A readable, aligned text table of the summary (and one line per campaign)."""
+    values = summary.as_dict()
+    per_campaign = values.pop("per_campaign")
+    amd = values.pop("amd_statuses")
+    hours = values.pop("calling_hours", None)
+    width = max(len(k) for k in values)
+    cells = {k: _fmt(k, v) for k, v in values.items()}
+    vwidth = max(len(c) for c in cells.values())
+    lines = [f"{k:<{width}}  {c:>{vwidth}}" for k, c in cells.items()]
+    if amd:
+        lines.append("")
+        lines.append("AMD status (contacts)")
+        swidth = max(len(k) for k in amd)
+        lines += [f"  {k:<{swidth}}  {n:>10,}" for k, n in amd.items()]
+    if per_campaign:
+        heads = ["campaign", *(h for _, h in _CAMPAIGN_COLUMNS)]
+        rows = [
+            [cid, *(_fmt(k, figures[k]) for k, _ in _CAMPAIGN_COLUMNS)]
+            for cid, figures in per_campaign.items()
+        ]
+        widths = [max(len(r[i]) for r in [heads, *rows]) for i in range(len(heads))]
+        lines.append("")
+        for r in [heads, *rows]:
+            first = f"{r[0]:<{widths[0]}}"
+            rest = (f"{c:>{w}}" for c, w in zip(r[1:], widths[1:], strict=True))
+            lines.append("  ".join([first, *rest]))
+    if hours:
+        lines += ["", *_calling_hours(hours)]
+    return "\n".join(lines)
+
+
+_ZONE_COLUMNS = (
+    ("dials", "dials"),
+    ("live_answers", "live"),
+    ("abandoned", "abandoned"),
+    ("abandonment_rate", "abandon %"),
+    ("waited_for_window", "waited"),
+    ("window_wait_mean_s", "mean wait s"),
+    ("list_completion_s", "last dial s"),
+)
+
+
+def _calling_hours(hours: dict[str, Any]) -> list[str]:
+    """The calling-hours section: totals, then one row per recipient time zone."""
+    lines = [
+        "Calling hours (recipient's local time)",
+        f"  contacts that waited for their window  {_fmt('', hours['waited_for_window'])}",
+        f"  mean wait for the window (s)           {_fmt('', hours['window_wait_mean_s'])}",
+        f"  dropped, no time zone                  {_fmt('', hours['dropped_missing_timezone'])}",
+    ]
+    zones = hours["zones"]
+    if not zones:
+        return lines
+    heads = ["time zone", *(h for _, h in _ZONE_COLUMNS)]
+    rows = [
+        [name, *(_fmt(k, figures[k]) for k, _ in _ZONE_COLUMNS)] for name, figures in zones.items()
+    ]
+    widths = [max(len(r[i]) for r in [heads, *rows]) for i in range(len(heads))]
+    lines.append("")
+    for r in [heads, *rows]:
+        first = f"{r[0]:<{widths[0]}}"
+        rest = (f"{c:>{w}}" for c, w in zip(r[1:], widths[1:], strict=True))
+        lines.append("  ".join([first, *rest]))
+    return lines

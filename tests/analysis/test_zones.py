@@ -1,0 +1,61 @@
+"""The calling-hours section of the summary, on a run of the national example list."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from sim.analysis.summary import format_table, run_summary
+from sim.runner import run_scenario
+from sim.scenario import load_scenario
+from sim.scenario.overrides import apply_overrides
+from sim.store import Store
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def national(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, int]:
+    scenario = load_scenario(ROOT / "scenarios" / "national_4zones.yaml")
+    store = Store(tmp_path_factory.mktemp("zones") / "n.db")
+    return store, run_scenario(scenario, store).run_id
+
+
+def test_per_zone_figures_add_up_to_the_run(national: tuple[Store, int]) -> None:
+    store, run_id = national
+    s = run_summary(store, run_id)
+    hours = s.calling_hours
+    assert hours is not None
+    zones = hours["zones"]
+    assert set(zones) == {
+        "America/New_York",
+        "America/Chicago",
+        "America/Denver",
+        "America/Los_Angeles",
+    }
+    assert sum(z["dials"] for z in zones.values()) == s.dials
+    assert sum(z["live_answers"] for z in zones.values()) == s.live_answers
+    assert sum(z["abandoned"] for z in zones.values()) == s.abandoned
+    # The run starts at 08:00 New York: every contact waits, the west longest.
+    assert hours["waited_for_window"] == s.dials
+    waits = {name: z["window_wait_mean_s"] for name, z in zones.items()}
+    assert waits["America/New_York"] < waits["America/Chicago"] < waits["America/Denver"]
+    assert waits["America/Denver"] < waits["America/Los_Angeles"]
+    assert max(z["list_completion_s"] for z in zones.values()) == pytest.approx(s.list_completion_s)
+    dialed = Counter(
+        e.payload["time_zone"] for e in store.iter_events(run_id) if e.type == "DIAL_REQUEST_DIALED"
+    )
+    assert dialed == {name: z["dials"] for name, z in zones.items()}
+    text = format_table(s)
+    assert "Calling hours" in text and "America/Los_Angeles" in text
+
+
+def test_runs_without_calling_hours_have_no_section(tmp_path: Path) -> None:
+    scenario = load_scenario(ROOT / "scenarios" / "quickstart.yaml")
+    scenario = apply_overrides(scenario, {"campaigns[0].sources[0].max_requests": 50})
+    store = Store(tmp_path / "q.db")
+    s = run_summary(store, run_scenario(scenario, store).run_id)
+    assert s.calling_hours is None and "calling_hours" not in s.as_dict()
+    assert "Calling hours" not in format_table(s)
