@@ -135,3 +135,71 @@ def test_list_campaigns_with_pagination(client: ClientFactory) -> None:
     assert summary["channelSubtypes"] == ["TELEPHONY"] and "lastModifiedTime" in summary
     with pytest.raises(v2.exceptions.ValidationException):
         v2.list_campaigns(nextToken="not-a-token")
+
+
+def test_a_campaign_with_calling_hours_dials_only_inside_its_window(tmp_path: Any) -> None:
+    """A v2 campaign created over boto3 with communicationTimeConfig: requests put
+    while its window is closed wait, and every dial falls inside the window."""
+    import time as wall
+
+    from sim.server import ServerHandle, create_app
+    from sim.store import Store
+
+    from .conftest import NO_THROTTLE, client_factory
+    from .test_live import fast_scenario, wait_for
+
+    speed = 1200.0  # 20 simulated minutes per wall second
+    opens = (int(wall.time()) // 3600 + 2) * 3600  # a whole hour, 1-2 h ahead (simulated)
+    start = datetime.fromtimestamp(opens, UTC)
+    day = start.strftime("%A").upper()
+    end = "T00:00" if start.hour == 23 else f"T{start.hour + 1:02d}:00"
+    window = {
+        "localTimeZoneConfig": {"defaultTimeZone": "UTC"},
+        "telephony": {
+            "openHours": {
+                "dailyHours": {day: [{"startTime": f"T{start.hour:02d}:00", "endTime": end}]}
+            }
+        },
+    }
+    db = tmp_path / "hours.db"
+    app = create_app(fast_scenario(), speed=speed, db=str(db), quotas=NO_THROTTLE)
+    with ServerHandle(app) as server:
+        v2 = client_factory(server)("connectcampaignsv2")
+        cid = v2.create_campaign(**v2_create(), communicationTimeConfig=window)["id"]
+        v2.start_campaign(id=cid)
+        expires = datetime.now(UTC) + timedelta(days=2)
+        requests = [
+            {
+                "clientToken": f"hours-{i}",
+                "expirationTime": expires,
+                "channelSubtypeParameters": {
+                    "telephony": {"destinationPhoneNumber": f"+1212555{i:04d}", "attributes": {}}
+                },
+            }
+            for i in range(6)
+        ]
+        assert (
+            len(
+                v2.put_outbound_request_batch(id=cid, outboundRequests=requests)[
+                    "successfulRequests"
+                ]
+            )
+            == 6
+        )
+        simulation = server.simulation
+
+        def window_half_gone() -> bool:
+            with simulation.cond:
+                return simulation.sim_now() > opens + 1800
+
+        wait_for(window_half_gone, timeout=30.0)
+        run_id = simulation.run_id
+    store = Store(str(db))
+    times = [
+        e.time
+        for e in store.iter_events(run_id)
+        if e.type == "DIAL_REQUEST_DIALED" and e.payload["campaign_id"] == cid
+    ]
+    store.dispose()
+    assert len(times) == 6
+    assert all(opens <= t < opens + 3600 for t in times), (opens, times)
