@@ -133,6 +133,19 @@ class Model:
             self.staffing.schedule(group)
             if not pool.on_free:
                 self.telephony.waiting.serve_on_free(pool)
+        limits = scenario.instance.communication_limits
+        if limits is not None:
+            request = {
+                "connectInstanceId": scenario.instance.id,
+                "communicationLimitsConfig": limits.wire(),
+            }
+            self.core.call(
+                "connectcampaignsv2",
+                "PutInstanceCommunicationLimits",
+                request,
+                caller="scenario",
+                now=self.start_ts,
+            )
         for index, config in enumerate(scenario.campaigns):
             self._setup_campaign(index, config)
         self.clock.call_at(self.end_ts, self._horizon)
@@ -361,6 +374,11 @@ class Model:
                 parts.dialer.kick()
 
     def _attempt_over(self, call: Call) -> None:
+        if call.outcome is not None:
+            dialed_at = call.rang_at or self.clock.now
+            self.core.attempt_over(
+                call.runtime.id, call.contact.phone_number, dialed_at, call.outcome
+            )
         parts = self.campaigns.get(call.runtime.id)
         if parts is not None and parts.redial is not None:
             parts.redial.consider(call)

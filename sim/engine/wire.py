@@ -90,6 +90,8 @@ def _create_v2(instance: Instance, config: ScenarioCampaign) -> dict[str, Any]:
     }
     if config.communication_time is not None:
         request["communicationTimeConfig"] = config.communication_time.wire()
+    if config.communication_limits is not None:
+        request["communicationLimitsOverride"] = config.communication_limits.wire()
     if config.campaign_schedule is not None:
         request["schedule"] = config.campaign_schedule.wire()
     return request

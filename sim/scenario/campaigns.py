@@ -15,7 +15,11 @@ from sim.scenario.base import (
     Share,
     StrictBool,
 )
-from sim.scenario.dialing_day import CampaignSchedule, CommunicationTime
+from sim.scenario.dialing_day import (
+    CampaignSchedule,
+    CommunicationLimitsConfig,
+    CommunicationTime,
+)
 from sim.scenario.distributions import Distribution, Uniform
 from sim.scenario.limits import MAX_ATTEMPTS, MAX_CAMPAIGN_NAME
 from sim.scenario.sources import Source
@@ -152,6 +156,11 @@ class Campaign(Frozen):
         description="v2 communicationTimeConfig (calling hours in the recipient's zone);"
         " api v2 only; null = dial at any hour.",
     )
+    communication_limits: CommunicationLimitsConfig | None = Field(
+        default=None,
+        description="v2 communicationLimitsOverride: contacts per recipient per rolling"
+        " window; api v2 only.",
+    )
     campaign_schedule: CampaignSchedule | None = Field(
         default=None,
         description="v2 schedule: dial from start_time, complete at end_time; api v2 only.",
@@ -162,7 +171,7 @@ class Campaign(Frozen):
     def _v2_settings(self) -> Campaign:
         given = [
             key
-            for key in ("communication_time", "campaign_schedule")
+            for key in ("communication_time", "communication_limits", "campaign_schedule")
             if getattr(self, key) is not None
         ]
         if given and self.api != "v2":

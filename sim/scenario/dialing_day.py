@@ -17,7 +17,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, Strict, field_validator, model_validator
 
 from sim.scenario.base import Frozen
 from sim.scenario.units import Instant
@@ -123,6 +123,40 @@ class CommunicationTime(Frozen):
 
     def wire(self) -> dict[str, Any]:
         """The CreateCampaign member (dates as ISO text)."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class CommunicationLimit(Frozen):
+    """At most ``maxCountPerRecipient`` contacts per recipient in any rolling
+    ``frequency`` days (``unit`` is only DAY in the v2 model; 14 days = two weeks)."""
+
+    maxCountPerRecipient: Annotated[int, Strict(), Field(ge=1, le=1000)]
+    frequency: Annotated[int, Strict(), Field(ge=1, le=30)]
+    unit: Literal["DAY"] = "DAY"
+
+
+class CommunicationLimits(Frozen):
+    communicationLimitsList: tuple[CommunicationLimit, ...] = Field(min_length=1, max_length=2)
+
+
+class CommunicationLimitsConfig(Frozen):
+    """v2 ``communicationLimitsOverride`` of a campaign."""
+
+    allChannelSubtypes: CommunicationLimits | None = None
+    instanceLimitsHandling: Literal["OPT_IN", "OPT_OUT"] | None = Field(
+        default=None, description="OPT_OUT: the instance's limits neither apply nor count."
+    )
+
+    def wire(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class InstanceLimits(Frozen):
+    """The instance's limits (PutInstanceCommunicationLimits), over all v2 campaigns."""
+
+    allChannelSubtypes: CommunicationLimits
+
+    def wire(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_none=True)
 
 
