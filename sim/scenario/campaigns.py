@@ -104,6 +104,11 @@ class RedialPolicy(Frozen):
 
     max_attempts: Annotated[int, Strict(), Field(ge=1, le=MAX_ATTEMPTS)] = 1
     delay: Duration = HOUR
+    delays: dict[RedialOutcome, Duration] = Field(
+        default_factory=dict,
+        description="A wait per outcome (the admin guide's reattempt rules: e.g. BUSY 15m,"
+        " NO_ANSWER 30m); an outcome not listed waits ``delay``.",
+    )
     on: tuple[RedialOutcome, ...] = ("NO_ANSWER", "BUSY")
     expires_after: PositiveDuration = Field(
         default=HOUR, description="expirationTime of a redial = its submission + this."
