@@ -20,7 +20,7 @@ from sqlalchemy import Connection, and_, case, func, or_, select
 
 from sim.analysis.redials import early_redials
 from sim.analysis.table import format_table
-from sim.analysis.zones import calling_hours
+from sim.analysis.zones import dialing_day
 from sim.domain import LIVE_OUTCOMES, Outcome
 from sim.store import RunInfo, Store
 from sim.store.schema import ALL_CAMPAIGNS, contacts, events, events_of_types, interval_kpis
@@ -76,14 +76,14 @@ class RunSummary:
     abandoned_redialed_early: int | None = None
     amd_statuses: dict[str, int] = field(default_factory=dict)
     per_campaign: dict[str, dict[str, Any]] = field(default_factory=dict)
-    calling_hours: dict[str, Any] | None = None  # sim.analysis.zones; only with calling hours
+    dialing_day: dict[str, Any] | None = None  # sim.analysis.zones; v2 hours / limits only
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain dict with snake_case keys (JSON-ready); ``calling_hours`` only if a
-        campaign had calling hours."""
+        """Plain dict with snake_case keys (JSON-ready); ``dialing_day`` only if a
+        campaign had calling hours or contact limits at work."""
         out = dataclasses.asdict(self)
-        if out["calling_hours"] is None:
-            del out["calling_hours"]
+        if out["dialing_day"] is None:
+            del out["dialing_day"]
         return out
 
 
@@ -387,7 +387,7 @@ def run_summary(store: Store, run_id: int | None = None) -> RunSummary:
         worst = _abandonment_windows(conn, rid, float(window)) if window else {}
         gap = rule.get("abandoned_redial_gap")
         early = early_redials(conn, rid, float(gap), info.scenario) if gap else None
-        hours = calling_hours(conn, rid, info.sim_start)
+        day = dialing_day(conn, rid, info.sim_start)
     for campaign, figures in per_campaign.items():
         figures["dial_requests_rejected"] = refused.get(campaign, 0)
         figures["dial_requests_received"] = (
@@ -437,7 +437,7 @@ def run_summary(store: Store, run_id: int | None = None) -> RunSummary:
         abandoned_redialed_early=None if early is None else early["*"],
         amd_statuses=dict(sorted(total.amd.items())),
         per_campaign=per_campaign,
-        calling_hours=hours,
+        dialing_day=day,
     )
 
 

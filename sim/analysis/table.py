@@ -49,7 +49,7 @@ def format_table(summary: RunSummary) -> str:
     values = summary.as_dict()
     per_campaign = values.pop("per_campaign")
     amd = values.pop("amd_statuses")
-    hours = values.pop("calling_hours", None)
+    hours = values.pop("dialing_day", None)
     width = max(len(k) for k in values)
     cells = {k: _fmt(k, v) for k, v in values.items()}
     vwidth = max(len(c) for c in cells.values())
@@ -72,7 +72,7 @@ def format_table(summary: RunSummary) -> str:
             rest = (f"{c:>{w}}" for c, w in zip(r[1:], widths[1:], strict=True))
             lines.append("  ".join([first, *rest]))
     if hours:
-        lines += ["", *_calling_hours(hours)]
+        lines += ["", *_dialing_day(hours)]
     return "\n".join(lines)
 
 
@@ -87,13 +87,14 @@ _ZONE_COLUMNS = (
 )
 
 
-def _calling_hours(hours: dict[str, Any]) -> list[str]:
-    """The calling-hours section: totals, then one row per recipient time zone."""
+def _dialing_day(hours: dict[str, Any]) -> list[str]:
+    """The dialing-day section: totals, then one row per recipient time zone."""
     lines = [
-        "Calling hours (recipient's local time)",
+        "Dialing day: calling hours (recipient's local time) and contact limits",
         f"  contacts that waited for their window  {_fmt('', hours['waited_for_window'])}",
         f"  mean wait for the window (s)           {_fmt('', hours['window_wait_mean_s'])}",
         f"  dropped, no time zone                  {_fmt('', hours['dropped_missing_timezone'])}",
+        f"  ended by contact limits                {_fmt('', hours['ended_by_contact_limits'])}",
     ]
     zones = hours["zones"]
     if not zones:

@@ -1,11 +1,12 @@
-"""Calling hours in the report: figures per recipient time zone, waits for the window.
+"""The v2 dialing day in the report: figures per recipient time zone, waits for the
+window, requests dropped for want of a zone or ended by contact limits.
 
 Read from the log: each dial of a campaign with calling hours carries the
 recipient's zone (``time_zone``) and how long its contact waited after
 creation for the zone's window to open (``window_wait_s``) on its
 DIAL_REQUEST_DIALED event; outcomes come from the ``contacts`` projection.
-A run without calling hours has no such dials: ``calling_hours`` is None
-and the summary has no section for it (docs/store.md, "Run summary").
+A run without calling hours or contact limits at work has none of these:
+``dialing_day`` is None and the summary has no section for it (docs/store.md, "Run summary").
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sim.domain import LIVE_OUTCOMES, Outcome
 from sim.store.schema import contacts, events, events_of_types
 
 DROPPED = "DROPPED_MISSING_TIMEZONE"
+LIMITED = "communication_limit"
 
 
 @dataclass
@@ -44,11 +46,12 @@ class _Zone:
         }
 
 
-def _dials(conn: Connection, run_id: int) -> tuple[dict[str, _Zone], dict[str, _Zone], int]:
-    """(zone -> tally, contact id -> its zone's tally, requests dropped with no zone)."""
+def _dials(conn: Connection, run_id: int) -> tuple[dict[str, _Zone], dict[str, _Zone], int, int]:
+    """(zone -> tally, contact id -> its zone's tally, requests dropped with no zone,
+    requests ended by contact limits)."""
     zones: dict[str, _Zone] = {}
     by_contact: dict[str, _Zone] = {}
-    dropped = 0
+    dropped = limited = 0
     query = select(events.c.type, events.c.time, events.c.payload).where(
         events.c.run_id == run_id,
         events_of_types("DIAL_REQUEST_DIALED", "DIAL_REQUEST_EXPIRED"),
@@ -57,6 +60,7 @@ def _dials(conn: Connection, run_id: int) -> tuple[dict[str, _Zone], dict[str, _
         p = orjson.loads(raw)
         if type_ == "DIAL_REQUEST_EXPIRED":
             dropped += p.get("reason") == DROPPED
+            limited += p.get("reason") == LIMITED
             continue
         name = p.get("time_zone")
         if name is None:
@@ -69,13 +73,13 @@ def _dials(conn: Connection, run_id: int) -> tuple[dict[str, _Zone], dict[str, _
             zone.waited += 1
             zone.wait_s += wait
         by_contact[p["contact_id"]] = zone
-    return zones, by_contact, dropped
+    return zones, by_contact, dropped, limited
 
 
-def calling_hours(conn: Connection, run_id: int, sim_start: float) -> dict[str, Any] | None:
-    """The calling-hours section of a run's summary; None if no campaign had them."""
-    zones, by_contact, dropped = _dials(conn, run_id)
-    if not zones and not dropped:
+def dialing_day(conn: Connection, run_id: int, sim_start: float) -> dict[str, Any] | None:
+    """The dialing-day section of a run's summary; None if nothing in it happened."""
+    zones, by_contact, dropped, limited = _dials(conn, run_id)
+    if not zones and not dropped and not limited:
         return None
     c = contacts.c
     query = select(c.contact_id, c.outcome, c.queue_id, c.live_person, c.abandoned).where(
@@ -95,5 +99,6 @@ def calling_hours(conn: Connection, run_id: int, sim_start: float) -> dict[str, 
         "waited_for_window": waited,
         "window_wait_mean_s": wait_s / waited if waited else None,
         "dropped_missing_timezone": dropped,
+        "ended_by_contact_limits": limited,
         "zones": {name: zones[name].figures(sim_start) for name in sorted(zones)},
     }

@@ -26,7 +26,7 @@ def national(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, int]:
 def test_per_zone_figures_add_up_to_the_run(national: tuple[Store, int]) -> None:
     store, run_id = national
     s = run_summary(store, run_id)
-    hours = s.calling_hours
+    hours = s.dialing_day
     assert hours is not None
     zones = hours["zones"]
     assert set(zones) == {
@@ -49,13 +49,14 @@ def test_per_zone_figures_add_up_to_the_run(national: tuple[Store, int]) -> None
     )
     assert dialed == {name: z["dials"] for name, z in zones.items()}
     text = format_table(s)
-    assert "Calling hours" in text and "America/Los_Angeles" in text
+    assert "Dialing day" in text and "America/Los_Angeles" in text
+    assert hours["ended_by_contact_limits"] == 0 and hours["dropped_missing_timezone"] == 0
 
 
-def test_runs_without_calling_hours_have_no_section(tmp_path: Path) -> None:
+def test_runs_without_the_v2_dialing_day_have_no_section(tmp_path: Path) -> None:
     scenario = load_scenario(ROOT / "scenarios" / "quickstart.yaml")
     scenario = apply_overrides(scenario, {"campaigns[0].sources[0].max_requests": 50})
     store = Store(tmp_path / "q.db")
     s = run_summary(store, run_scenario(scenario, store).run_id)
-    assert s.calling_hours is None and "calling_hours" not in s.as_dict()
-    assert "Calling hours" not in format_table(s)
+    assert s.dialing_day is None and "dialing_day" not in s.as_dict()
+    assert "Dialing day" not in format_table(s)

@@ -138,3 +138,21 @@ def test_no_recipient_is_contacted_over_its_limits(
         # More requests for one number than the limit allows: some are skipped
         # (unless attempts that do not count left room).
         assert skipped["communication_limit"] > 0 or any(len(t) <= smallest for t in dials.values())
+
+
+def test_a_recipient_over_its_limit_is_skipped_and_reported(tmp_path: Path) -> None:
+    from sim.analysis.summary import run_summary
+
+    path = write_list([PHONES[0]] * 5 + [PHONES[1]], tmp_path)
+    ran = run(build(scenario(path, [(1, 1)], None, False, 1)))
+    assert all(len(t) <= 1 for t in counted_dials(ran).values())
+    skipped = [
+        e
+        for e in ran.events()
+        if e.type == "DIAL_REQUEST_EXPIRED" and e.payload["reason"] == "communication_limit"
+    ]
+    dialed = sum(1 for e in ran.events() if e.type == "DIAL_REQUEST_DIALED")
+    assert len(skipped) + dialed == 6 and len(skipped) >= 3
+    day = run_summary(ran.store, ran.run_id).dialing_day
+    assert day is not None and day["ended_by_contact_limits"] == len(skipped)
+    assert day["zones"] == {}  # no calling hours: no zones
