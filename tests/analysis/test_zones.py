@@ -60,3 +60,27 @@ def test_runs_without_the_v2_dialing_day_have_no_section(tmp_path: Path) -> None
     s = run_summary(store, run_scenario(scenario, store).run_id)
     assert s.dialing_day is None and "dialing_day" not in s.as_dict()
     assert "Dialing day" not in format_table(s)
+
+
+def test_dials_by_local_hour_per_zone(national: tuple[Store, int]) -> None:
+    from sim.analysis.plots import run_figures
+
+    store, run_id = national
+    fig = run_figures(store, run_id)["dials_by_local_hour"]
+    ax = fig.axes[0]
+    assert ax.get_title() and "local hour" in ax.get_xlabel() and ax.get_ylabel() == "dials"
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == [
+        "America/Chicago",
+        "America/Denver",
+        "America/Los_Angeles",
+        "America/New_York",
+    ]
+    heights = {
+        label: [bar.get_height() for bar in container]
+        for label, container in zip(labels, ax.containers, strict=True)
+    }
+    s = run_summary(store, run_id)
+    assert sum(sum(h) for h in heights.values()) == s.dials
+    for h in heights.values():  # open 09:00-20:00 local: nothing outside
+        assert sum(h[:9]) == 0 and sum(h[20:]) == 0 and sum(h) > 0
