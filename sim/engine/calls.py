@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from sim.connect.timezones import local_slot
 from sim.domain import EventType, Outcome, WaitingContact
 from sim.domain.events import (
     Completed,
@@ -153,7 +154,12 @@ class Telephony:
         call.rang_at = clock.now
         profile = runtime.profile
         ring_timeout = call.contact.ring_timeout or runtime.ring_timeout
-        draw = profile.draw_outcome()
+        rates = runtime.rates
+        if rates is not None and call.contact.time_zone is not None:
+            weekday, hour = local_slot(clock.now, call.contact.time_zone.split("|")[0])
+            draw = profile.draw_outcome(rates.cumulative(weekday, hour))
+        else:
+            draw = profile.draw_outcome()
         if draw <= MACHINE:
             answer_after = profile.ring_to_answer()
             if answer_after < ring_timeout:

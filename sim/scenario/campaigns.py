@@ -7,6 +7,7 @@ from typing import Annotated, Literal, Protocol
 
 from pydantic import Field, Strict, model_validator
 
+from sim.scenario.answer_rates import AnswerRates
 from sim.scenario.base import (
     Frozen,
     Identifier,
@@ -166,6 +167,11 @@ class Campaign(Frozen):
         description="v2 communicationLimitsOverride: contacts per recipient per rolling"
         " window; api v2 only.",
     )
+    answer_rates_by_hour: AnswerRates | None = Field(
+        default=None,
+        description="Outcome probabilities by the recipient's local hour (a table, or the"
+        " path of a YAML file with one); needs communication_time.",
+    )
     campaign_schedule: CampaignSchedule | None = Field(
         default=None,
         description="v2 schedule: dial from start_time, complete at end_time; api v2 only.",
@@ -181,6 +187,10 @@ class Campaign(Frozen):
         ]
         if given and self.api != "v2":
             raise ValueError(f"{' and '.join(given)} need api: v2 (they are v2 settings)")
+        if self.answer_rates_by_hour is not None and self.communication_time is None:
+            raise ValueError(
+                "answer_rates_by_hour needs communication_time (the recipient's time zone)"
+            )
         return self
 
     @model_validator(mode="after")

@@ -243,3 +243,70 @@ def test_the_schedule_end_completes_the_campaign(tmp_path: Path) -> None:
     reasons = Counter(e.payload["reason"] for e in ran.events() if e.type == "DIAL_REQUEST_EXPIRED")
     assert reasons["campaign_completed"] == len(rows) - len(times)
     inv.check_all(ran.events(), ran.scenario, ran.drained)
+
+
+def test_outcomes_follow_the_recipients_local_hour(tmp_path: Path) -> None:
+    """Everyone answers at 09:xx local, nobody at 10:xx: each zone's dials show it."""
+    hours = {
+        "openHours": {
+            "dailyHours": {d: [{"startTime": "T09:00", "endTime": "T11:00"}] for d in DAYS}
+        }
+    }
+    rows = ROWS[:120]
+    path = write_list(rows, tmp_path)
+    data = scenario(path, "2027-01-11T13:00:00+00:00", hours, agents=30)
+    data["durations"]["ring_to_answer"] = {"kind": "fixed", "value": 2}  # within the ring timeout
+    data["campaigns"][0]["answer_rates_by_hour"] = {
+        "hours": {
+            9: {
+                "live_answer": 1.0,
+                "voicemail": 0.0,
+                "no_answer": 0.0,
+                "busy": 0.0,
+                "invalid_number": 0.0,
+            },
+            10: {
+                "live_answer": 0.0,
+                "voicemail": 0.0,
+                "no_answer": 1.0,
+                "busy": 0.0,
+                "invalid_number": 0.0,
+            },
+        }
+    }
+    ran = run(build(data))
+    outcome = {e.stream_id: e.payload["outcome"] for e in ran.events() if e.type == "DISCONNECTED"}
+    seen = Counter()
+    for t, _, p in dials(ran):
+        hour = datetime.fromtimestamp(t, ZoneInfo(p["time_zone"])).hour
+        got = outcome[p["contact_id"]]
+        seen[hour] += 1
+        assert got == ("NO_ANSWER" if hour == 10 else "CONNECTED"), (hour, got)
+    assert seen[9] > 0
+
+
+def test_answer_rates_are_validated_with_their_location(tmp_path: Path) -> None:
+    from sim.scenario import ScenarioError
+
+    path = write_list(ROWS[:3], tmp_path)
+    data = scenario(path, "2027-01-11T13:00:00+00:00", None)
+    data["campaigns"][0]["answer_rates_by_hour"] = {
+        "hours": {
+            25: {
+                "live_answer": 0.5,
+                "voicemail": 0.0,
+                "no_answer": 0.1,
+                "busy": 0.0,
+                "invalid_number": 0.0,
+            }
+        },
+        "weekday_live_factor": {"FUNDAY": 1.0},
+    }
+    try:
+        build(data)
+    except ScenarioError as exc:
+        text = str(exc)
+    else:
+        raise AssertionError("accepted")
+    assert "campaigns[0].answer_rates_by_hour.hours" in text
+    assert "sum to 1" in text and "FUNDAY" in text
