@@ -137,9 +137,13 @@ def test_list_campaigns_with_pagination(client: ClientFactory) -> None:
         v2.list_campaigns(nextToken="not-a-token")
 
 
-def test_a_campaign_with_calling_hours_dials_only_inside_its_window(tmp_path: Any) -> None:
-    """A v2 campaign created over boto3 with communicationTimeConfig: requests put
-    while its window is closed wait, and every dial falls inside the window."""
+@pytest.mark.parametrize("how", ["create", "update"])
+def test_a_campaign_with_calling_hours_dials_only_inside_its_window(
+    tmp_path: Any, how: str
+) -> None:
+    """A v2 campaign given communicationTimeConfig over boto3 (at CreateCampaign, or by
+    UpdateCampaignCommunicationTime before it starts): requests put while its window
+    is closed wait, and every dial falls inside the window."""
     import time as wall
 
     from sim.server import ServerHandle, create_app
@@ -165,7 +169,11 @@ def test_a_campaign_with_calling_hours_dials_only_inside_its_window(tmp_path: An
     app = create_app(fast_scenario(), speed=speed, db=str(db), quotas=NO_THROTTLE)
     with ServerHandle(app) as server:
         v2 = client_factory(server)("connectcampaignsv2")
-        cid = v2.create_campaign(**v2_create(), communicationTimeConfig=window)["id"]
+        if how == "create":
+            cid = v2.create_campaign(**v2_create(), communicationTimeConfig=window)["id"]
+        else:
+            cid = v2.create_campaign(**v2_create())["id"]
+            v2.update_campaign_communication_time(id=cid, communicationTimeConfig=window)
         v2.start_campaign(id=cid)
         expires = datetime.now(UTC) + timedelta(days=2)
         requests = [
