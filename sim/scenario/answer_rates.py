@@ -112,4 +112,18 @@ class AnswerRatesTable(Frozen):
         return (live, live + machine, live + machine + none, live + machine + none + busy)
 
 
-AnswerRates = Annotated[AnswerRatesTable, BeforeValidator(_from_file)]
+def _table_or_path(schema: dict[str, Any]) -> None:
+    """The JSON schema of the key: the table, or the path of a file holding one."""
+    table = dict(schema)
+    schema.clear()
+    schema["anyOf"] = [
+        table,
+        {"type": "string", "description": "Path of a YAML file holding the table."},
+    ]
+
+
+AnswerRates = Annotated[
+    AnswerRatesTable,
+    BeforeValidator(_from_file),
+    Field(json_schema_extra=_table_or_path),
+]
