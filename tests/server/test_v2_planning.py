@@ -211,3 +211,55 @@ def test_a_campaign_with_calling_hours_dials_only_inside_its_window(
     store.dispose()
     assert len(times) == 6
     assert all(opens <= t < opens + 3600 for t in times), (opens, times)
+
+
+def test_limits_set_by_update_skip_a_recipient_over_them(tmp_path: Any) -> None:
+    """UpdateCampaignCommunicationLimits (1 a day) before the start: four requests for
+    one number give at most one counted contact; the rest end communication_limit."""
+    import time as wall
+
+    from sim.server import ServerHandle, create_app
+    from sim.store import Store
+
+    from .conftest import NO_THROTTLE, client_factory
+    from .test_live import fast_scenario
+
+    one_a_day = {
+        "allChannelSubtypes": {
+            "communicationLimitsList": [{"maxCountPerRecipient": 1, "frequency": 1, "unit": "DAY"}]
+        }
+    }
+    db = tmp_path / "limits.db"
+    app = create_app(fast_scenario(), speed=600.0, db=str(db), quotas=NO_THROTTLE)
+    with ServerHandle(app) as server:
+        v2 = client_factory(server)("connectcampaignsv2")
+        cid = v2.create_campaign(**v2_create())["id"]
+        v2.update_campaign_communication_limits(id=cid, communicationLimitsOverride=one_a_day)
+        v2.start_campaign(id=cid)
+        expires = datetime.now(UTC) + timedelta(days=2)
+        requests = [
+            {
+                "clientToken": f"limit-{i}",
+                "expirationTime": expires,
+                "channelSubtypeParameters": {
+                    "telephony": {"destinationPhoneNumber": "+12125550199", "attributes": {}}
+                },
+            }
+            for i in range(4)
+        ]
+        v2.put_outbound_request_batch(id=cid, outboundRequests=requests)
+        wall.sleep(3.0)  # 30 simulated minutes: every request dialed or skipped
+        run_id = server.simulation.run_id
+    store = Store(str(db))
+    events = list(store.iter_events(run_id))
+    store.dispose()
+    outcome = {e.stream_id: e.payload["outcome"] for e in events if e.type == "DISCONNECTED"}
+    dialed = [e.payload["contact_id"] for e in events if e.type == "DIAL_REQUEST_DIALED"]
+    counted = [c for c in dialed if outcome.get(c) not in ("BUSY", "INVALID_NUMBER")]
+    skipped = [
+        e
+        for e in events
+        if e.type == "DIAL_REQUEST_EXPIRED" and e.payload["reason"] == "communication_limit"
+    ]
+    assert len(counted) <= 1 and skipped
+    assert len(dialed) + len(skipped) == 4
