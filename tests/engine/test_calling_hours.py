@@ -310,3 +310,37 @@ def test_answer_rates_are_validated_with_their_location(tmp_path: Path) -> None:
         raise AssertionError("accepted")
     assert "campaigns[0].answer_rates_by_hour.hours" in text
     assert "sum to 1" in text and "FUNDAY" in text
+
+
+def test_staffing_for_a_deadline_needs_more_agents_over_four_zones(
+    tmp_path: Path, dask_cluster: Any
+) -> None:
+    """`sim staff`'s search: the same list and deadline (12:10 New York) need more
+    agents when the west opens at 12:00 New York than when every number is in the east."""
+    from sim.analysis.staffing import find_staffing
+
+    hours = {
+        "openHours": {
+            "dailyHours": {d: [{"startTime": "T09:00", "endTime": "T20:00"}] for d in DAYS}
+        }
+    }
+    path = write_list(ROWS[:200], tmp_path)
+    start = "2027-01-11T13:00:00+00:00"  # 08:00 New York
+    answers = {}
+    for name, kw in {
+        "four zones": {},
+        "one zone": {"default": "America/New_York", "detection": ()},
+    }.items():
+        spread = build(scenario(path, start, hours, horizon=86400, **kw))
+        result = find_staffing(
+            spread,
+            deadline_s=15_000.0,
+            max_abandonment=1.0,
+            k=3,
+            cluster=dask_cluster,
+            low=1,
+            high=32,
+        )
+        answers[name] = result.agents
+    assert answers["one zone"] is not None and answers["four zones"] is not None
+    assert answers["four zones"] > answers["one zone"], answers
