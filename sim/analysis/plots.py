@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import matplotlib
 
@@ -258,6 +259,37 @@ def _creation_figure(waits: np.ndarray[Any, Any], expired: int) -> Figure:
     return fig
 
 
+def _local_hours(store: Store, run_id: int) -> dict[str, list[int]]:
+    """zone -> the recipient's local hour of each dial (dials under calling hours only)."""
+    query = select(events.c.time, events.c.payload).where(
+        events.c.run_id == run_id, events_of_types(EventType.DIAL_REQUEST_DIALED)
+    )
+    out: dict[str, list[int]] = {}
+    zones: dict[str, ZoneInfo] = {}
+    with store.engine.connect() as conn:
+        for t, raw in conn.execute(query):
+            name = orjson.loads(raw).get("time_zone")
+            if name is None:
+                continue
+            zone = zones.get(name) or zones.setdefault(name, ZoneInfo(name.split("|")[0]))
+            out.setdefault(name, []).append(datetime.fromtimestamp(float(t), zone).hour)
+    return dict(sorted(out.items()))
+
+
+def _local_hour_figure(hours: dict[str, list[int]]) -> Figure:
+    """Dials by the recipient's local hour of day, one bar series per zone."""
+    fig, ax = _new("Dials by the recipient's local hour", "dials")
+    width = 0.8 / max(1, len(hours))
+    for i, (zone, values) in enumerate(hours.items()):
+        counts = np.bincount(np.asarray(values, dtype=int), minlength=24)
+        ax.bar(np.arange(24) + i * width - 0.4 + width / 2, counts, width, label=zone)
+    ax.set_xticks(range(24))
+    ax.set_xlim(-0.5, 23.5)
+    ax.set_xlabel("local hour of day in the recipient's time zone (h)")
+    ax.legend(loc="upper right")
+    return fig
+
+
 # The contact record's AnsweringMachineDetectionStatus values, in the data
 # model's order; AMD_DISABLED is the store's mark for "no status" (AMD off).
 _AMD_ORDER = (
@@ -316,11 +348,12 @@ def _amd_figure(counts: dict[str, dict[str, int]]) -> Figure:
 
 
 def run_figures(store: Store, run_id: int | None = None) -> dict[str, Figure]:
-    """The run's figures by file stem (the latest run when ``run_id`` is None)."""
+    """The run's figures by file stem (the latest run when ``run_id`` is None); with
+    calling hours also ``dials_by_local_hour`` (per recipient time zone)."""
     info = store.run(run_id)
     tz = _tz(info)
     df = _kpis(store, info.id)
-    return {
+    figures = {
         "dials_connects": _dials_figure(info, df, tz),
         "agent_states": _agents_figure(info, df, tz),
         "backlog": _backlog_figure(info, df, tz),
@@ -331,6 +364,10 @@ def run_figures(store: Store, run_id: int | None = None) -> dict[str, Figure]:
         "creation_to_dial": _creation_figure(*_creation_waits(store, info.id)),
         "amd_statuses": _amd_figure(_amd_counts(store, info.id)),
     }
+    local = _local_hours(store, info.id)
+    if local:
+        figures["dials_by_local_hour"] = _local_hour_figure(local)
+    return figures
 
 
 def _save(figures: dict[str, Figure], out_dir: Path, prefix: str) -> list[Path]:

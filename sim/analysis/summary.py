@@ -20,11 +20,13 @@ from sqlalchemy import Connection, case, func, select
 
 from sim.analysis import abandonment
 from sim.analysis.redials import early_redials
+from sim.analysis.zones import dialing_day
 from sim.domain import LIVE_OUTCOMES, EventType, Outcome
 from sim.store import RunInfo, Store
 from sim.store.schema import ALL_CAMPAIGNS, contacts, events, events_of_types, interval_kpis
 
 THROTTLED = "LimitExceededException"
+__all__ = ["RunSummary", "run_summary", "status_note", "worst_window_rate"]
 
 
 @dataclass(frozen=True)
@@ -74,10 +76,15 @@ class RunSummary:
     abandoned_redialed_early: int | None = None
     amd_statuses: dict[str, int] = field(default_factory=dict)
     per_campaign: dict[str, dict[str, Any]] = field(default_factory=dict)
+    dialing_day: dict[str, Any] | None = None  # sim.analysis.zones; v2 hours / limits only
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain dict with snake_case keys (JSON-ready)."""
-        return dataclasses.asdict(self)
+        """Plain dict with snake_case keys (JSON-ready); ``dialing_day`` only if a
+        campaign had calling hours or contact limits at work."""
+        out = dataclasses.asdict(self)
+        if out["dialing_day"] is None:
+            del out["dialing_day"]
+        return out
 
 
 def _ratio(num: float, den: float) -> float | None:
@@ -371,6 +378,7 @@ def run_summary(store: Store, run_id: int | None = None) -> RunSummary:
         worst = _abandonment_windows(conn, rid, float(window)) if window else {}
         gap = rule.get("abandoned_redial_gap")
         early = early_redials(conn, rid, float(gap), info.scenario) if gap else None
+        day = dialing_day(conn, rid, info.sim_start)
     for campaign, figures in per_campaign.items():
         figures["dial_requests_rejected"] = refused.get(campaign, 0)
         figures["dial_requests_received"] = (
@@ -420,6 +428,7 @@ def run_summary(store: Store, run_id: int | None = None) -> RunSummary:
         abandoned_redialed_early=None if early is None else early["*"],
         amd_statuses=dict(sorted(total.amd.items())),
         per_campaign=per_campaign,
+        dialing_day=day,
     )
 
 

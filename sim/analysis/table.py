@@ -48,6 +48,7 @@ def format_table(summary: RunSummary) -> str:
     values = summary.as_dict()
     per_campaign = values.pop("per_campaign")
     amd = values.pop("amd_statuses")
+    hours = values.pop("dialing_day", None)
     width = max(len(k) for k in values)
     cells = {k: _fmt(k, v) for k, v in values.items()}
     vwidth = max(len(c) for c in cells.values())
@@ -69,4 +70,42 @@ def format_table(summary: RunSummary) -> str:
             first = f"{r[0]:<{widths[0]}}"
             rest = (f"{c:>{w}}" for c, w in zip(r[1:], widths[1:], strict=True))
             lines.append("  ".join([first, *rest]))
+    if hours:
+        lines += ["", *_dialing_day(hours)]
     return "\n".join(lines)
+
+
+_ZONE_COLUMNS = (
+    ("dials", "dials"),
+    ("live_answers", "live"),
+    ("abandoned", "abandoned"),
+    ("abandonment_rate", "abandon %"),
+    ("waited_for_window", "waited"),
+    ("window_wait_mean_s", "mean wait s"),
+    ("list_completion_s", "last dial s"),
+)
+
+
+def _dialing_day(hours: dict[str, Any]) -> list[str]:
+    """The dialing-day section: totals, then one row per recipient time zone."""
+    lines = [
+        "Dialing day: calling hours (recipient's local time) and contact limits",
+        f"  contacts that waited for their window  {_fmt('', hours['waited_for_window'])}",
+        f"  mean wait for the window (s)           {_fmt('', hours['window_wait_mean_s'])}",
+        f"  dropped, no time zone                  {_fmt('', hours['dropped_missing_timezone'])}",
+        f"  ended by contact limits                {_fmt('', hours['ended_by_contact_limits'])}",
+    ]
+    zones = hours["zones"]
+    if not zones:
+        return lines
+    heads = ["time zone", *(h for _, h in _ZONE_COLUMNS)]
+    rows = [
+        [name, *(_fmt(k, figures[k]) for k, _ in _ZONE_COLUMNS)] for name, figures in zones.items()
+    ]
+    widths = [max(len(r[i]) for r in [heads, *rows]) for i in range(len(heads))]
+    lines.append("")
+    for r in [heads, *rows]:
+        first = f"{r[0]:<{widths[0]}}"
+        rest = (f"{c:>{w}}" for c, w in zip(r[1:], widths[1:], strict=True))
+        lines.append("  ".join([first, *rest]))
+    return lines

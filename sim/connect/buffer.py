@@ -22,7 +22,10 @@ from collections import deque
 from collections.abc import Iterable
 
 from sim.connect.idempotency import TokenLog, uuid_bytes, uuid_str
+from sim.connect.timezones import DROPPED_MISSING_TIMEZONE, UNRESOLVED
+from sim.connect.v2config import CommunicationTime
 from sim.connect.waiting import ContactQueue
+from sim.connect.zoned import ZonedQueue
 from sim.domain import DialRequest, Event, EventType, Outcome, WaitingContact
 from sim.domain.events import Completed, DialRequestExpired, Disconnected, new_event
 
@@ -64,6 +67,23 @@ def contact_expired(
     ]
 
 
+def _dropped(request: DialRequest, contact_id: str, now: float) -> WaitingContact:
+    """A created contact that never waits (its recipient has no zone)."""
+    return WaitingContact(
+        contact_id,
+        request.id,
+        request.campaign_id,
+        request.phone_number,
+        request.accepted_at,
+        now,
+        request.expiration,
+        request.attributes or None,
+        request.ring_timeout,
+        request.amd_enabled,
+        request.await_prompt,
+    )
+
+
 class CampaignBuffer:
     """One campaign's pending requests and contacts, and its accepted client tokens."""
 
@@ -74,7 +94,7 @@ class CampaignBuffer:
         self.amd_default = amd_default  # the campaign's AMD, for requests that keep it
         self.arriving: deque[DialRequest] = deque()
         self.ingesting = 0
-        self.waiting = ContactQueue(campaign_id)
+        self.waiting: ContactQueue | ZonedQueue = ContactQueue(campaign_id)
         # clientToken -> dial request id (16 bytes) until its forget time, in
         # a compact log: a week of tokens is the largest thing a long run holds.
         self.tokens = TokenLog(16)
@@ -119,28 +139,83 @@ class CampaignBuffer:
 
     # -- waiting ----------------------------------------------------------------
 
+    def set_calling_hours(self, config: CommunicationTime | None) -> None:
+        """Wait by the recipient's zone under ``config`` (None: one FIFO, always open).
+
+        Only while nothing waits (the v2 settings change only in Initialized).
+        """
+        if len(self.waiting):
+            raise RuntimeError("calling hours changed while contacts wait")
+        if config is None:
+            self.waiting = ContactQueue(self.campaign_id)
+        else:
+            self.waiting = ZonedQueue(self.campaign_id, config)
+
     def created(
         self, contacts: Iterable[tuple[DialRequest, str]], now: float, accepting: bool
     ) -> list[Event]:
         """Contacts were created for ingesting requests: they wait, or end at once
-        (EXPIRED) if the campaign stopped meanwhile."""
-        events: list[Event] = []
-        for request, contact_id in contacts:
-            self.ingesting -= 1
-            self.waiting.push(request, contact_id, now)
-        if not accepting:
-            events = self.drain(now, REASON_STOPPED)
-        return events
-
-    def take_waiting(self, n: int, now: float) -> tuple[list[WaitingContact], list[Event]]:
-        """Up to ``n`` waiting contacts, FIFO, to dial now; expired ones end."""
-        taken: list[WaitingContact] = []
+        (EXPIRED) if the campaign stopped meanwhile. Under calling hours a
+        recipient whose zone cannot be determined is dropped at once (EXPIRED,
+        reason DROPPED_MISSING_TIMEZONE, as AWS drops it)."""
         events: list[Event] = []
         waiting = self.waiting
+        if isinstance(waiting, ZonedQueue):
+            for request, contact_id in contacts:
+                self.ingesting -= 1
+                zone_id = waiting.resolve(request)
+                if zone_id == UNRESOLVED:
+                    events += contact_expired(
+                        _dropped(request, contact_id, now),
+                        now,
+                        DROPPED_MISSING_TIMEZONE,
+                        self.amd_default,
+                    )
+                else:
+                    waiting.push(request, contact_id, now, zone_id)
+        else:
+            for request, contact_id in contacts:
+                self.ingesting -= 1
+                waiting.push(request, contact_id, now)
+        if not accepting:
+            events += self.drain(now, REASON_STOPPED)
+        return events
+
+    def next_opening(self, now: float) -> float | None:
+        """When a closed zone with waiting contacts opens next (None: no such zone)."""
+        waiting = self.waiting
+        return waiting.next_opening(now) if isinstance(waiting, ZonedQueue) else None
+
+    def take_waiting(self, n: int, now: float) -> tuple[list[WaitingContact], list[Event]]:
+        """Up to ``n`` waiting contacts, FIFO, to dial now; expired ones end.
+
+        Under calling hours only contacts of zones open at ``now`` are taken
+        (FIFO across those zones)."""
+        waiting = self.waiting
+        if isinstance(waiting, ZonedQueue):
+            return self._take_zoned(waiting, n, now)
+        taken: list[WaitingContact] = []
+        events: list[Event] = []
         while len(taken) < n:
             contact = waiting.pop()
             if contact is None:
                 break
+            if contact.expiration <= now:
+                events += contact_expired(
+                    contact, contact.expiration, REASON_EXPIRED, self.amd_default
+                )
+            else:
+                taken.append(contact)
+        return taken, events
+
+    def _take_zoned(
+        self, waiting: ZonedQueue, n: int, now: float
+    ) -> tuple[list[WaitingContact], list[Event]]:
+        taken: list[WaitingContact] = []
+        events: list[Event] = []
+        heads = waiting.open_heads(now)
+        while heads and len(taken) < n:
+            contact = waiting.pop_next(heads)
             if contact.expiration <= now:
                 events += contact_expired(
                     contact, contact.expiration, REASON_EXPIRED, self.amd_default
@@ -171,8 +246,12 @@ class Buffers:
     def __init__(self) -> None:
         self.by_campaign: dict[str, CampaignBuffer] = {}
 
-    def add_campaign(self, campaign_id: str, amd_default: bool) -> CampaignBuffer:
+    def add_campaign(
+        self, campaign_id: str, amd_default: bool, hours: CommunicationTime | None = None
+    ) -> CampaignBuffer:
         buf = self.by_campaign[campaign_id] = CampaignBuffer(campaign_id, amd_default)
+        if hours is not None:
+            buf.set_calling_hours(hours)
         return buf
 
     def next_expiration(self) -> float | None:

@@ -98,8 +98,13 @@ class CampaignRegistry:
         payload = {"name": c.name, "mode": c.mode, "queue_id": c.queue_id, "api": api}
         self.sink.append([c.event(EventType.CAMPAIGN_CREATED, now, payload)])
         self.by_id[c.id] = c
-        self.buffers.add_campaign(c.id, c.amd_enabled)
+        self.buffers.add_campaign(c.id, c.amd_enabled, c.communication_time)
         return c.id
+
+    def calling_hours_changed(self, campaign_id: str) -> None:
+        """A campaign's communicationTimeConfig changed (Initialized: nothing waits)."""
+        c = self.by_id[campaign_id]
+        self.buffers.by_campaign[campaign_id].set_calling_hours(c.communication_time)
 
     def lookup(self, service: str, campaign_id: str) -> Campaign:
         """A campaign of ``service``'s API; ResourceNotFoundException if unknown or of

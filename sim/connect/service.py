@@ -18,6 +18,7 @@ from pydantic import TypeAdapter
 from sim.connect.buffer import Buffers, CampaignBuffer
 from sim.connect.campaigns import ACCEPTING, TRANSITIONS, Campaign, describe
 from sim.connect.config import CoreConfig
+from sim.connect.contactlimits import LimitBook
 from sim.connect.contacts import Answer, ContactFactory, parse, replay
 from sim.connect.dialrequests import DialRequestIntake, Intake
 from sim.connect.errors import (
@@ -111,6 +112,7 @@ class OutboundCore:
             "put_outbound_request_batch",
         )
         self._settings = SettingsOps(self.registry)
+        self._limits = LimitBook(lambda: self._settings.instance_limits)
         for op, handler in self._settings.handlers().items():
             self._ops[(CAMPAIGNS_V2, op)] = (handler, "campaign_settings")
 
@@ -385,11 +387,30 @@ class OutboundCore:
 
     def take_contacts(self, campaign_id: str, n: int, now: float) -> list[WaitingContact]:
         """Up to ``n`` waiting contacts, FIFO, to dial now. Expired ones met on
-        the way end EXPIRED at their expiration time."""
-        taken, events = self._buffer(campaign_id).take_waiting(n, now)
+        the way end EXPIRED at their expiration time; under contact limits a
+        recipient over its limit ends EXPIRED (reason ``communication_limit``)
+        and each contact handed out counts as an attempt in progress until
+        ``attempt_over``."""
+        buf = self._buffer(campaign_id)
+        taken, events = buf.take_waiting(n, now)
+        c = self._campaigns.get(campaign_id)
+        if c is not None and taken and self._limits.applies(c):
+            taken = self._limits.within(c, buf, taken, n, now, events)
         if events:
             self.sink.append(events)
         return taken
+
+    def attempt_over(self, campaign_id: str, phone: str, dialed_at: float, outcome: str) -> None:
+        """A dial handed out by ``take_contacts`` ended with ``outcome``: counted
+        toward the recipient's limits if it reached someone (no-op without limits)."""
+        c = self._campaigns.get(campaign_id)
+        if c is not None and self._limits.applies(c):
+            self._limits.attempt_over(c, phone, dialed_at, outcome)
+
+    def next_opening(self, campaign_id: str, now: float) -> float | None:
+        """Under calling hours: when the next zone that is closed at ``now`` and has
+        waiting contacts opens (None: no such zone, or no calling hours)."""
+        return self._buffer(campaign_id).next_opening(now)
 
     def pending_count(self, campaign_id: str) -> int:
         """Requests accepted and neither dialed nor ended (every stage; O(1))."""

@@ -116,6 +116,7 @@ class SettingsOps:
             raise validation_error(service, str(exc)) from None
         c = self._updatable(req.id, operation, now)
         c.communication_time = typed
+        self.campaigns.calling_hours_changed(c.id)
         self._commit(c, operation, "communicationTimeConfig", req.communicationTimeConfig, now)
         return {}
 

@@ -51,6 +51,7 @@ class _Run:
         "phones",
         "request_ids",
         "ring_timeout",
+        "seq",
     )
 
     def __init__(self) -> None:
@@ -63,6 +64,7 @@ class _Run:
         self.expiration = array("d")
         self.ring_timeout = array("d")
         self.flags = bytearray()
+        self.seq = array("q")  # arrival numbers, only in an ordered queue (zones)
         self.head = 0
         self.in_heap = False
 
@@ -118,6 +120,8 @@ class _Run:
         for numbers in (self.accepted, self.created, self.expiration, self.ring_timeout):
             del numbers[:h]
         del self.flags[:h]
+        if self.seq:
+            del self.seq[:h]
         self.head = 0
 
 
@@ -139,14 +143,20 @@ class ContactQueue:
     def __len__(self) -> int:
         return self._size
 
-    def push(self, request: DialRequest, contact_id: str, now: float) -> None:
-        """A contact BatchPutContact created for ``request`` starts waiting."""
+    def push(self, request: DialRequest, contact_id: str, now: float, seq: int = -1) -> None:
+        """A contact BatchPutContact created for ``request`` starts waiting.
+
+        ``seq`` (>= 0) is its arrival number across several queues (one per
+        time zone): give one to every push of a queue or to none.
+        """
         runs = self._runs
         tail = runs[-1] if runs else None
         if tail is None or not tail or request.expiration < tail.last_expiration():
             tail = _Run()
             runs.append(tail)
         tail.append(request, contact_id, now)
+        if seq >= 0:
+            tail.seq.append(seq)
         self._size += 1
         if not tail.in_heap:
             tail.in_heap = True
@@ -161,6 +171,14 @@ class ContactQueue:
             return None
         self._size -= 1
         return runs[0].pop(self.campaign_id)
+
+    def head_seq(self) -> int:
+        """The arrival number of the FIFO head (an ordered, non-empty queue)."""
+        runs = self._runs
+        while not runs[0]:
+            runs.popleft()
+        run = runs[0]
+        return run.seq[run.head]
 
     def next_expiration(self) -> float | None:
         """The earliest expiration among waiting contacts (exact)."""

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
-from typing import Any, NamedTuple, Protocol, TypedDict
+from typing import Any, NamedTuple, NotRequired, Protocol, TypedDict
 
 
 class Event(NamedTuple):
@@ -199,6 +199,11 @@ class DialRequestDialed(TypedDict):
     contact_id: str
     attempt: int
     waited_s: float
+    # Only for a campaign with calling hours (communicationTimeConfig): the
+    # recipient's IANA zone(s), '|'-joined, and the seconds its contact waited
+    # after creation for that zone's window to open (0 if it was open).
+    time_zone: NotRequired[str]
+    window_wait_s: NotRequired[float]
 
 
 class DialRequestRetryScheduled(TypedDict):

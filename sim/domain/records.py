@@ -56,3 +56,7 @@ class WaitingContact(NamedTuple):
     ring_timeout: float | None
     amd_enabled: bool | None
     await_prompt: bool | None
+    # Set only when the campaign has calling hours: the recipient's zone(s),
+    # '|'-joined, and how long it waited for its zone to open after creation.
+    time_zone: str | None = None
+    window_wait_s: float = 0.0

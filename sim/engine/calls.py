@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from sim.connect.timezones import local_slot
 from sim.domain import EventType, Outcome, WaitingContact
 from sim.domain.events import (
     Completed,
@@ -124,6 +125,9 @@ class Telephony:
             "attempt": attempt,
             "waited_s": now - contact.accepted_at,
         }
+        if contact.time_zone is not None:
+            dialed["time_zone"] = contact.time_zone
+            dialed["window_wait_s"] = contact.window_wait_s
         call.request_version = 2
         self.emitter.emit(contact.request_id, 2, EventType.DIAL_REQUEST_DIALED, now, dialed)
         if runtime.preview is not None and agent is not None:
@@ -150,7 +154,12 @@ class Telephony:
         call.rang_at = clock.now
         profile = runtime.profile
         ring_timeout = call.contact.ring_timeout or runtime.ring_timeout
-        draw = profile.draw_outcome()
+        rates = runtime.rates
+        if rates is not None and call.contact.time_zone is not None:
+            weekday, hour = local_slot(clock.now, call.contact.time_zone.split("|")[0])
+            draw = profile.draw_outcome(rates.cumulative(weekday, hour))
+        else:
+            draw = profile.draw_outcome()
         if draw <= MACHINE:
             answer_after = profile.ring_to_answer()
             if answer_after < ring_timeout:

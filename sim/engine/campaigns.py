@@ -38,6 +38,7 @@ class CampaignRuntime:
         "preview",
         "profile",
         "queue_id",
+        "rates",
         "ring_timeout",
         "running",
         "share",
@@ -64,7 +65,13 @@ class CampaignRuntime:
         self.await_prompt: bool = config.await_answer_machine_prompt
         self.start_point: str = config.start_point()
         self.share = Share(config.id, config.bandwidth_allocation, config.dialing_capacity)
-        self.profile = Profile(durations, config.outcomes or outcomes, rng)
+        base = config.outcomes or outcomes
+        table = config.answer_rates_by_hour
+        if table is not None and table.amd is not None:
+            base = base.model_copy(update={"amd": table.amd})
+        self.profile = Profile(durations, base, rng)
+        # Outcome thresholds by the recipient's local (weekday, hour), if the campaign has them.
+        self.rates = table
         self.running = False
         self.feedback: PacingFeedback | None = None  # the predictive pacer, if any
         self.preview = PreviewPolicy(config.preview, rng) if config.mode == "preview" else None

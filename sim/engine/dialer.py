@@ -7,10 +7,17 @@ line, and in progressive and preview mode an agent RESERVED for it), and
 hands each to the telephony. The dialer wakes whenever something its pacer
 depends on changes (an agent frees, a line frees, contacts are created, the
 campaign resumes); wakes within one instant coalesce into one decision.
+
+A v2 campaign's dialing day (docs/connect.md): under calling hours the core
+hands out only contacts whose zone is open, and the dialer sets one timer for
+the next opening of a closed zone that has contacts (so it sleeps while every
+such zone is closed, and never polls); before its ``schedule`` starts it
+sleeps until the start, and from its end it dials nothing.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -45,6 +52,8 @@ class Dialer:
         self.end_ts = end_ts
         self.campaign_id = runtime.id
         self.scheduled = False
+        self.view = core.campaign(runtime.id)  # the core's live record (v2 settings)
+        self.wake_at = -math.inf  # the pending timer for an opening, if in the future
 
     def kick(self, _arg: Any = None) -> None:
         """Something changed: decide again, once per instant."""
@@ -59,6 +68,10 @@ class Dialer:
             return
         if not self.core.waiting_count(self.campaign_id):
             return
+        view = self.view
+        gated = view.communication_time is not None or view.schedule is not None
+        if gated and not self._in_dialing_day(now):
+            return
         wanted = self.pacer.capacity()
         if wanted <= 0:
             return
@@ -69,3 +82,25 @@ class Dialer:
         start, runtime = self._start, self.runtime
         for contact, agent in zip(contacts, agents, strict=True):
             start(runtime, contact, agent)
+
+    def _in_dialing_day(self, now: float) -> bool:
+        """Within the schedule (else sleep to its start); a timer set for the next
+        opening of a closed zone that has contacts."""
+        schedule = self.view.schedule
+        if schedule is not None:
+            if now >= schedule.end:
+                return False
+            if now < schedule.start:
+                self._wake(schedule.start)
+                return False
+        opening = self.core.next_opening(self.campaign_id, now)
+        if opening is not None:
+            self._wake(opening)
+        return True
+
+    def _wake(self, at: float) -> None:
+        if at >= self.end_ts:
+            return
+        if self.wake_at <= self.clock.now or at < self.wake_at:
+            self.wake_at = at
+            self.clock.call_at(at, self.kick)

@@ -118,6 +118,7 @@ class Model:
         self.open_sources = 0
         self.finished = False
         self.closing = False
+        self._schedule_end: float | None = None  # the armed v2 schedule end, if any
         self._stop = self.env.event()
 
     # -- set-up ---------------------------------------------------------------
@@ -132,6 +133,19 @@ class Model:
             self.staffing.schedule(group)
             if not pool.on_free:
                 self.telephony.waiting.serve_on_free(pool)
+        limits = scenario.instance.communication_limits
+        if limits is not None:
+            request = {
+                "connectInstanceId": scenario.instance.id,
+                "communicationLimitsConfig": limits.wire(),
+            }
+            self.core.call(
+                "connectcampaignsv2",
+                "PutInstanceCommunicationLimits",
+                request,
+                caller="scenario",
+                now=self.start_ts,
+            )
         for index, config in enumerate(scenario.campaigns):
             self._setup_campaign(index, config)
         self.clock.call_at(self.end_ts, self._horizon)
@@ -288,6 +302,7 @@ class Model:
             return
         self._follow_state(parts)
         self.requests.watch_expiry()
+        self._arm_schedule_end()
 
     def requests_arrived(self, campaign_id: str) -> None:
         """A client's dial requests entered a campaign's buffer."""
@@ -307,16 +322,40 @@ class Model:
         parts = self.campaigns.get(runtime.id)
         if parts is not None:
             self._follow_state(parts)
+        self._arm_schedule_end()
         self._check_done()
 
     def _follow_state(self, parts: CampaignParts) -> None:
-        """Mirror the core's campaign state; a stopped campaign ends what it carries."""
+        """Mirror the core's campaign state; a stopped or completed campaign ends
+        what it carries."""
         state = self.core.campaign_state(parts.runtime.id)
         parts.runtime.running = state == "Running"
         if parts.runtime.running:
             parts.dialer.kick()
         elif state == "Stopped" or state is None:
             parts.ingestor.drop_carry("campaign_stopped")
+        elif state == "Completed":
+            parts.ingestor.drop_carry("campaign_completed")
+
+    def _arm_schedule_end(self) -> None:
+        """One timer for the earliest v2 schedule end of a Running / Paused campaign."""
+        end = self.core.next_schedule_end()
+        if end is None or end == self._schedule_end:
+            return
+        self._schedule_end = end
+        self.clock.call_at(max(end, self.clock.now), self._schedule_ended, end)
+
+    def _schedule_ended(self, end: float) -> None:
+        """A schedule ended: its campaigns complete (v2), their buffers end EXPIRED."""
+        if end != self._schedule_end:
+            return  # superseded by an earlier end (already handled)
+        self._schedule_end = None
+        for campaign_id in self.core.complete_due(self.clock.now):
+            parts = self.campaigns.get(campaign_id)
+            if parts is not None:
+                self._follow_state(parts)
+        self._arm_schedule_end()
+        self._check_done()
 
     # -- callbacks used by the parts -------------------------------------------
 
@@ -335,6 +374,11 @@ class Model:
                 parts.dialer.kick()
 
     def _attempt_over(self, call: Call) -> None:
+        if call.outcome is not None:
+            dialed_at = call.rang_at or self.clock.now
+            self.core.attempt_over(
+                call.runtime.id, call.contact.phone_number, dialed_at, call.outcome
+            )
         parts = self.campaigns.get(call.runtime.id)
         if parts is not None and parts.redial is not None:
             parts.redial.consider(call)

@@ -129,10 +129,11 @@ class Profile:
             return SIT_TONE_DETECTED
         return SIT_TONE_BUSY if busy else SIT_TONE_INVALID_NUMBER
 
-    def draw_outcome(self) -> int:
-        """0 live, 1 machine, 2 no answer, 3 busy, 4 invalid number."""
+    def draw_outcome(self, cumulative: tuple[float, ...] | None = None) -> int:
+        """0 live, 1 machine, 2 no answer, 3 busy, 4 invalid number; from the
+        campaign's probabilities, or ``cumulative`` ones (one random draw either way)."""
         u = self.rng.random()
-        c = self.cumulative
+        c = self.cumulative if cumulative is None else cumulative
         if u < c[0]:
             return LIVE
         if u < c[1]:

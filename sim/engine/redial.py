@@ -13,6 +13,7 @@ buffer limit and the client's retries like any other request.
 
 from __future__ import annotations
 
+import heapq
 from collections import deque
 from typing import Any
 
@@ -33,7 +34,9 @@ class RedialFeed(SourceFeed):
         super().__init__(*args, **kwargs)
         self.policy = policy
         self.exhausted = True  # it has no list of its own; ``pending`` says what waits
-        self.due: deque[tuple[float, str, Row]] = deque()  # (when, clientToken, row)
+        # A heap of (when, seq, clientToken, row): with one delay for every outcome it
+        # pops in submission order; with a delay per outcome, in due order.
+        self.due: list[tuple[float, int, str, Row]] = []
         self.active = False  # a submission is scheduled or under way
         self._attempt_of_token: dict[str, int] = {}
         # Accepted redials' request ids -> attempt number, until dialed or expired.
@@ -56,7 +59,7 @@ class RedialFeed(SourceFeed):
         if outcome not in policy.on or call.attempt >= policy.max_attempts:
             return
         now = self.clock.now
-        when = now + policy.delay
+        when = now + policy.delays.get(outcome, policy.delay)
         self.seq += 1
         token = f"{self.prefix}-{self.seq}"
         contact = call.contact
@@ -76,7 +79,8 @@ class RedialFeed(SourceFeed):
             payload,
         )
         self._attempt_of_token[token] = call.attempt + 1
-        self.due.append((when, token, (contact.phone_number, contact.attributes or {})))
+        row = (contact.phone_number, contact.attributes or {})
+        heapq.heappush(self.due, (when, self.seq, token, row))
         if not self.active:
             self._next()
 
@@ -97,7 +101,7 @@ class RedialFeed(SourceFeed):
         due = self.due
         items: list[tuple[str, Row]] = []
         while due and due[0][0] <= now and len(items) < MAX_ITEMS:
-            _, token, row = due.popleft()
+            _, _, token, row = heapq.heappop(due)
             items.append((token, row))
         if not items:
             self._next()

@@ -83,11 +83,18 @@ def _create_v2(instance: Instance, config: ScenarioCampaign) -> dict[str, Any]:
     }
     if mode != "agentless":
         telephony["connectQueueId"] = config.queue
-    return {
+    request: dict[str, Any] = {
         "name": config.name or config.id,
         "connectInstanceId": instance.id,
         "channelSubtypeConfig": {"telephony": telephony},
     }
+    if config.communication_time is not None:
+        request["communicationTimeConfig"] = config.communication_time.wire()
+    if config.communication_limits is not None:
+        request["communicationLimitsOverride"] = config.communication_limits.wire()
+    if config.campaign_schedule is not None:
+        request["schedule"] = config.campaign_schedule.wire()
+    return request
 
 
 def config_from_api(view: CoreCampaign) -> ScenarioCampaign:

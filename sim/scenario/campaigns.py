@@ -7,6 +7,7 @@ from typing import Annotated, Literal, Protocol
 
 from pydantic import Field, Strict, model_validator
 
+from sim.scenario.answer_rates import AnswerRates
 from sim.scenario.base import (
     Frozen,
     Identifier,
@@ -14,6 +15,11 @@ from sim.scenario.base import (
     Probability,
     Share,
     StrictBool,
+)
+from sim.scenario.dialing_day import (
+    CampaignSchedule,
+    CommunicationLimitsConfig,
+    CommunicationTime,
 )
 from sim.scenario.distributions import Distribution, Uniform
 from sim.scenario.limits import MAX_ATTEMPTS, MAX_CAMPAIGN_NAME
@@ -99,6 +105,11 @@ class RedialPolicy(Frozen):
 
     max_attempts: Annotated[int, Strict(), Field(ge=1, le=MAX_ATTEMPTS)] = 1
     delay: Duration = HOUR
+    delays: dict[RedialOutcome, Duration] = Field(
+        default_factory=dict,
+        description="A wait per outcome (the admin guide's reattempt rules: e.g. BUSY 15m,"
+        " NO_ANSWER 30m); an outcome not listed waits ``delay``.",
+    )
     on: tuple[RedialOutcome, ...] = ("NO_ANSWER", "BUSY")
     expires_after: PositiveDuration = Field(
         default=HOUR, description="expirationTime of a redial = its submission + this."
@@ -146,7 +157,41 @@ class Campaign(Frozen):
     preview: PreviewConfig = PreviewConfig()
     redial: RedialPolicy = RedialPolicy()
     schedule: tuple[ScheduleEntry, ...] = ()
+    communication_time: CommunicationTime | None = Field(
+        default=None,
+        description="v2 communicationTimeConfig (calling hours in the recipient's zone);"
+        " api v2 only; null = dial at any hour.",
+    )
+    communication_limits: CommunicationLimitsConfig | None = Field(
+        default=None,
+        description="v2 communicationLimitsOverride: contacts per recipient per rolling"
+        " window; api v2 only.",
+    )
+    answer_rates_by_hour: AnswerRates | None = Field(
+        default=None,
+        description="Outcome probabilities by the recipient's local hour (a table, or the"
+        " path of a YAML file with one); needs communication_time.",
+    )
+    campaign_schedule: CampaignSchedule | None = Field(
+        default=None,
+        description="v2 schedule: dial from start_time, complete at end_time; api v2 only.",
+    )
     sources: tuple[Source, ...] = ()
+
+    @model_validator(mode="after")
+    def _v2_settings(self) -> Campaign:
+        given = [
+            key
+            for key in ("communication_time", "communication_limits", "campaign_schedule")
+            if getattr(self, key) is not None
+        ]
+        if given and self.api != "v2":
+            raise ValueError(f"{' and '.join(given)} need api: v2 (they are v2 settings)")
+        if self.answer_rates_by_hour is not None and self.communication_time is None:
+            raise ValueError(
+                "answer_rates_by_hour needs communication_time (the recipient's time zone)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _default_name(self) -> Campaign:

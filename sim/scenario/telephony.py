@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, Strict, field_validator, model_validator
 
 from sim.scenario.base import Frozen, Identifier, PhoneNumber, Probability, duplicates
+from sim.scenario.dialing_day import InstanceLimits
 from sim.scenario.distributions import Distribution, Exponential, Fixed, LogNormal, Uniform
 from sim.scenario.limits import MAX_CONCURRENT_CALLS
 
@@ -37,6 +38,11 @@ class Instance(Frozen):
         default=10, description="Concurrent active calls limit of the instance (telecom)."
     )
     contact_flow_id: Identifier = "default-outbound-flow"
+    communication_limits: InstanceLimits | None = Field(
+        default=None,
+        description="PutInstanceCommunicationLimits: limits over every v2 campaign that"
+        " does not opt out; null = none.",
+    )
 
     @field_validator("queues", "phone_numbers")
     @classmethod

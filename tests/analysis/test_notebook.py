@@ -41,7 +41,9 @@ def test_notebook_executes(
     assert sorted(r.scenario["campaigns"][0]["mode"] for r in store.runs()) == [
         "predictive",
         "progressive",
+        "progressive",
     ]
+    assert [r.name for r in store.runs()].count("national_4zones") == 1
     store.dispose()
     outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]

@@ -41,6 +41,7 @@ ScenarioRun = Callable[[str], Ran]
 def test_all_scenarios_are_covered() -> None:
     assert GOOD_SCENARIOS == [
         "agentless_blast",
+        "national_4zones",
         "predictive_vs_progressive",
         "progressive_day",
         "quickstart",

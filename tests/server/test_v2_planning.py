@@ -135,3 +135,131 @@ def test_list_campaigns_with_pagination(client: ClientFactory) -> None:
     assert summary["channelSubtypes"] == ["TELEPHONY"] and "lastModifiedTime" in summary
     with pytest.raises(v2.exceptions.ValidationException):
         v2.list_campaigns(nextToken="not-a-token")
+
+
+@pytest.mark.parametrize("how", ["create", "update"])
+def test_a_campaign_with_calling_hours_dials_only_inside_its_window(
+    tmp_path: Any, how: str
+) -> None:
+    """A v2 campaign given communicationTimeConfig over boto3 (at CreateCampaign, or by
+    UpdateCampaignCommunicationTime before it starts): requests put while its window
+    is closed wait, and every dial falls inside the window."""
+    import time as wall
+
+    from sim.server import ServerHandle, create_app
+    from sim.store import Store
+
+    from .conftest import NO_THROTTLE, client_factory
+    from .test_live import fast_scenario, wait_for
+
+    speed = 1200.0  # 20 simulated minutes per wall second
+    opens = (int(wall.time()) // 3600 + 2) * 3600  # a whole hour, 1-2 h ahead (simulated)
+    start = datetime.fromtimestamp(opens, UTC)
+    day = start.strftime("%A").upper()
+    end = "T00:00" if start.hour == 23 else f"T{start.hour + 1:02d}:00"
+    window = {
+        "localTimeZoneConfig": {"defaultTimeZone": "UTC"},
+        "telephony": {
+            "openHours": {
+                "dailyHours": {day: [{"startTime": f"T{start.hour:02d}:00", "endTime": end}]}
+            }
+        },
+    }
+    db = tmp_path / "hours.db"
+    app = create_app(fast_scenario(), speed=speed, db=str(db), quotas=NO_THROTTLE)
+    with ServerHandle(app) as server:
+        v2 = client_factory(server)("connectcampaignsv2")
+        if how == "create":
+            cid = v2.create_campaign(**v2_create(), communicationTimeConfig=window)["id"]
+        else:
+            cid = v2.create_campaign(**v2_create())["id"]
+            v2.update_campaign_communication_time(id=cid, communicationTimeConfig=window)
+        v2.start_campaign(id=cid)
+        expires = datetime.now(UTC) + timedelta(days=2)
+        requests = [
+            {
+                "clientToken": f"hours-{i}",
+                "expirationTime": expires,
+                "channelSubtypeParameters": {
+                    "telephony": {"destinationPhoneNumber": f"+1212555{i:04d}", "attributes": {}}
+                },
+            }
+            for i in range(6)
+        ]
+        assert (
+            len(
+                v2.put_outbound_request_batch(id=cid, outboundRequests=requests)[
+                    "successfulRequests"
+                ]
+            )
+            == 6
+        )
+        simulation = server.simulation
+
+        def window_half_gone() -> bool:
+            with simulation.cond:
+                return simulation.sim_now() > opens + 1800
+
+        wait_for(window_half_gone, timeout=30.0)
+        run_id = simulation.run_id
+    store = Store(str(db))
+    times = [
+        e.time
+        for e in store.iter_events(run_id)
+        if e.type == "DIAL_REQUEST_DIALED" and e.payload["campaign_id"] == cid
+    ]
+    store.dispose()
+    assert len(times) == 6
+    assert all(opens <= t < opens + 3600 for t in times), (opens, times)
+
+
+def test_limits_set_by_update_skip_a_recipient_over_them(tmp_path: Any) -> None:
+    """UpdateCampaignCommunicationLimits (1 a day) before the start: four requests for
+    one number give at most one counted contact; the rest end communication_limit."""
+    import time as wall
+
+    from sim.server import ServerHandle, create_app
+    from sim.store import Store
+
+    from .conftest import NO_THROTTLE, client_factory
+    from .test_live import fast_scenario
+
+    one_a_day = {
+        "allChannelSubtypes": {
+            "communicationLimitsList": [{"maxCountPerRecipient": 1, "frequency": 1, "unit": "DAY"}]
+        }
+    }
+    db = tmp_path / "limits.db"
+    app = create_app(fast_scenario(), speed=600.0, db=str(db), quotas=NO_THROTTLE)
+    with ServerHandle(app) as server:
+        v2 = client_factory(server)("connectcampaignsv2")
+        cid = v2.create_campaign(**v2_create())["id"]
+        v2.update_campaign_communication_limits(id=cid, communicationLimitsOverride=one_a_day)
+        v2.start_campaign(id=cid)
+        expires = datetime.now(UTC) + timedelta(days=2)
+        requests = [
+            {
+                "clientToken": f"limit-{i}",
+                "expirationTime": expires,
+                "channelSubtypeParameters": {
+                    "telephony": {"destinationPhoneNumber": "+12125550199", "attributes": {}}
+                },
+            }
+            for i in range(4)
+        ]
+        v2.put_outbound_request_batch(id=cid, outboundRequests=requests)
+        wall.sleep(3.0)  # 30 simulated minutes: every request dialed or skipped
+        run_id = server.simulation.run_id
+    store = Store(str(db))
+    events = list(store.iter_events(run_id))
+    store.dispose()
+    outcome = {e.stream_id: e.payload["outcome"] for e in events if e.type == "DISCONNECTED"}
+    dialed = [e.payload["contact_id"] for e in events if e.type == "DIAL_REQUEST_DIALED"]
+    counted = [c for c in dialed if outcome.get(c) not in ("BUSY", "INVALID_NUMBER")]
+    skipped = [
+        e
+        for e in events
+        if e.type == "DIAL_REQUEST_EXPIRED" and e.payload["reason"] == "communication_limit"
+    ]
+    assert len(counted) <= 1 and skipped
+    assert len(dialed) + len(skipped) == 4
