@@ -89,12 +89,16 @@ class Case:
 
 
 def shipped(name: str) -> dict[str, Any]:
-    """A shipped scenario as data, its CSV paths made absolute."""
+    """A shipped scenario as data, its file paths (CSV lists, answer-rate tables)
+    made absolute."""
     data: dict[str, Any] = read_yaml(ROOT / "scenarios" / name)
     for campaign in data["campaigns"]:
         for source in campaign.get("sources", []):
             if source["kind"] == "csv":
                 source["path"] = str((ROOT / "scenarios" / source["path"]).resolve())
+        if isinstance(campaign.get("answer_rates_by_hour"), str):
+            table = ROOT / "scenarios" / campaign["answer_rates_by_hour"]
+            campaign["answer_rates_by_hour"] = str(table.resolve())
     return data
 
 

@@ -25,7 +25,7 @@ from sim.scenario.units import Instant
 Weekday = Literal["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"]
 Detection = Literal["AREA_CODE", "ZIP_CODE"]
 TimeOfDay = Annotated[
-    str, Field(pattern=r"^T\d{2}:\d{2}$", description="T09:00 (24 h, local time).")
+    str, Field(pattern=r"^T[0-9]{2}:[0-9]{2}$", description="T09:00 (24 h, local time).")
 ]
 _MIDNIGHT = 24 * 60
 
