@@ -59,17 +59,7 @@ def format_table(summary: RunSummary) -> str:
         swidth = max(len(k) for k in amd)
         lines += [f"  {k:<{swidth}}  {n:>10,}" for k, n in amd.items()]
     if per_campaign:
-        heads = ["campaign", *(h for _, h in _CAMPAIGN_COLUMNS)]
-        rows = [
-            [cid, *(_fmt(k, figures[k]) for k, _ in _CAMPAIGN_COLUMNS)]
-            for cid, figures in per_campaign.items()
-        ]
-        widths = [max(len(r[i]) for r in [heads, *rows]) for i in range(len(heads))]
-        lines.append("")
-        for r in [heads, *rows]:
-            first = f"{r[0]:<{widths[0]}}"
-            rest = (f"{c:>{w}}" for c, w in zip(r[1:], widths[1:], strict=True))
-            lines.append("  ".join([first, *rest]))
+        lines += ["", *_rows("campaign", _CAMPAIGN_COLUMNS, per_campaign)]
     if hours:
         lines += ["", *_dialing_day(hours)]
     return "\n".join(lines)
@@ -98,14 +88,19 @@ def _dialing_day(hours: dict[str, Any]) -> list[str]:
     zones = hours["zones"]
     if not zones:
         return lines
-    heads = ["time zone", *(h for _, h in _ZONE_COLUMNS)]
-    rows = [
-        [name, *(_fmt(k, figures[k]) for k, _ in _ZONE_COLUMNS)] for name, figures in zones.items()
-    ]
+    return [*lines, "", *_rows("time zone", _ZONE_COLUMNS, zones)]
+
+
+def _rows(
+    first: str, columns: tuple[tuple[str, str], ...], figures: dict[str, dict[str, Any]]
+) -> list[str]:
+    """Aligned rows: a header, then one row per key of ``figures`` (left-aligned
+    name, right-aligned figures)."""
+    heads = [first, *(h for _, h in columns)]
+    rows = [[name, *(_fmt(k, f[k]) for k, _ in columns)] for name, f in figures.items()]
     widths = [max(len(r[i]) for r in [heads, *rows]) for i in range(len(heads))]
-    lines.append("")
+    out = []
     for r in [heads, *rows]:
-        first = f"{r[0]:<{widths[0]}}"
         rest = (f"{c:>{w}}" for c, w in zip(r[1:], widths[1:], strict=True))
-        lines.append("  ".join([first, *rest]))
-    return lines
+        out.append("  ".join([f"{r[0]:<{widths[0]}}", *rest]))
+    return out
