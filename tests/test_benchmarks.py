@@ -34,6 +34,7 @@ RUNS: dict[str, tuple[list[str], str]] = {
         r"requests_per_s=\d+ p99_ms=\S+ errors_5xx=0",
     ),
     "bench_sweep.py": (["--k", "1", "--horizon", "20m"], r"workers=2 speedup=\S+"),
+    "bench_zones.py": (["--rows", "2000"], r"rss_mb=\d+ ratio_rss=\S+ dials=\d+"),
     "mem_profile.py": (["--at", "100,200", "--top", "3"], r"-?\d+ B/request .*"),
 }
 
