@@ -6,7 +6,8 @@ modules, longest functions (issue 11's before/after figures).
 A cycle counts every import, TYPE_CHECKING and function-level ones included;
 ``from pkg import sub`` is an import of the submodule ``pkg.sub`` if there is
 one, else of ``pkg``. tests/test_layers.py enforces "no cycle" on the same
-reading; this script also lists what it finds.
+reading (this script uses its reader of a module's imports); this script also
+lists what it finds, for any checkout.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ import ast
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from test_layers import _module_imports as imports  # the test's reading of imports
+
 
 def modules(root: Path) -> dict[str, Path]:
     out = {}
@@ -22,23 +26,6 @@ def modules(root: Path) -> dict[str, Path]:
         parts = path.relative_to(root).with_suffix("").parts
         out[".".join(parts).removesuffix(".__init__")] = path
     return out
-
-
-def imports(name: str, path: Path, known: set[str]) -> set[str]:
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found.update(a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
-                base = ".".join([*anchor, *([node.module] if node.module else [])])
-            for alias in node.names:
-                sub = f"{base}.{alias.name}"
-                found.add(sub if sub in known else base)
-    return found & known
 
 
 def simple_cycles(graph: dict[str, set[str]]) -> list[list[str]]:

@@ -102,6 +102,17 @@ def test_abandonment_figure_draws_both_rates(store: Store) -> None:
     assert np.isfinite(np.asarray(regulatory.get_ydata(), dtype=float)).any()
 
 
+# One agent for an hour, 10 s of after-contact work: a queue that backs up.
+ONE_AGENT = [
+    {
+        "name": "g",
+        "queue": "q",
+        "staffing": [{"start": "09:00", "end": "10:00", "agents": 1}],
+        "after_contact_work": "10s",
+    }
+]
+
+
 def test_abandonment_series_add_up_to_the_summary() -> None:
     """An unpaced dialer for one agent, AMD hanging up on a fifth of the people:
     the per-interval counts behind both lines add up to the summary's figures,
@@ -109,14 +120,7 @@ def test_abandonment_series_add_up_to_the_summary() -> None:
     from sim.analysis.plots import _abandonment_counts, _kpis
 
     scenario = predictive(
-        agent_groups=[
-            {
-                "name": "g",
-                "queue": "q",
-                "staffing": [{"start": "09:00", "end": "10:00", "agents": 1}],
-                "after_contact_work": "10s",
-            }
-        ],
+        agent_groups=ONE_AGENT,
         campaigns=[
             {
                 "id": "c",
@@ -187,14 +191,7 @@ def test_lifecycle_figures_with_amd_off_and_expiring_requests() -> None:
     """AMD off: one bar, labelled as the missing status; requests that cannot
     all be dialed in time: the expired count in the wait figure's legend."""
     scenario = predictive(
-        agent_groups=[
-            {
-                "name": "g",
-                "queue": "q",
-                "staffing": [{"start": "09:00", "end": "10:00", "agents": 1}],
-                "after_contact_work": "10s",
-            }
-        ],
+        agent_groups=ONE_AGENT,
         campaigns=[
             {
                 "id": "c",
