@@ -238,6 +238,27 @@ def test_ctrl_c_before_the_run_starts_exits_130_with_one_line(
     assert not db.exists()
 
 
+def test_ctrl_c_while_the_script_imports_the_command_exits_130_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The installed script (``sim.entry:main``) imports the command itself: a
+    Ctrl-C during that import (click, the scenario and store packages) exits
+    130 with one line, not Python's traceback."""
+    import sim.entry
+
+    monkeypatch.setitem(sys.modules, "sim.cli.main", _CtrlCOnImport())
+    with pytest.raises(SystemExit) as stopped:
+        sim.entry.main()
+    assert stopped.value.code == 130
+    assert capsys.readouterr().err == "interrupted\n"
+
+
+def test_the_installed_script_is_the_guarded_entry_point() -> None:
+    """pyproject's ``sim`` script is ``sim.entry:main``, the one that guards the import."""
+    text = (ROOT / "pyproject.toml").read_text()
+    assert 'sim = "sim.entry:main"' in text
+
+
 def test_sigterm_during_replications_closes_the_cluster_and_exits_143(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
