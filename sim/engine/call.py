@@ -24,6 +24,7 @@ class Call:
         "amd_status",
         "answered_at",
         "attempt",
+        "classifier",
         "contact",
         "contact_id",
         "human",
@@ -42,6 +43,7 @@ class Call:
         self, runtime: CampaignRuntime, contact: WaitingContact, agent: Agent | None, attempt: int
     ) -> None:
         self.runtime = runtime
+        self.classifier = runtime.profile.amd  # AMD's verdicts; ring() may pick the hour's
         self.contact = contact
         self.contact_id = contact.contact_id
         self.agent = agent

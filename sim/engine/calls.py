@@ -9,7 +9,7 @@ process. Its outcome is drawn when it starts ringing:
   the busy-signal time.
 
 With answering-machine detection on, an answered call is classified
-``amd_delay`` after the answer (``Profile.classify``): a person the flow
+``amd_delay`` after the answer (``Classifier.classify``): a person the flow
 routes to the queue (HUMAN_ANSWERED, or undecided), or a machine it hangs up
 on (VOICEMAIL_*, FAX_MACHINE_DETECTED; an agentless campaign leaves its
 message, after the beep with awaitAnswerMachinePrompt). With AMD off every
@@ -158,6 +158,9 @@ class Telephony:
         if rates is not None and call.contact.time_zone is not None:
             weekday, hour = local_slot(clock.now, call.contact.time_zone.split("|")[0])
             draw = profile.draw_outcome(rates.cumulative(weekday, hour))
+            hour_amd = runtime.hour_amd
+            if hour_amd and hour in hour_amd:
+                call.classifier = hour_amd[hour]
         else:
             draw = profile.draw_outcome()
         if draw <= MACHINE:
@@ -173,7 +176,7 @@ class Telephony:
             busy = draw == BUSY
             call.outcome = Outcome.BUSY if busy else Outcome.INVALID_NUMBER
             call.reason = TELECOM_BUSY if busy else TELECOM_NUMBER_INVALID
-            call.amd_status = profile.sit_status(busy) if call.amd else AMD_DISABLED
+            call.amd_status = call.classifier.sit_status(busy) if call.amd else AMD_DISABLED
             clock.call_in(profile.busy_signal(), self._failed_signal, call)
 
     def _unanswered(self, call: Call) -> None:
@@ -207,7 +210,7 @@ class Telephony:
 
     def _classified(self, call: Call) -> None:
         runtime = call.runtime
-        status = runtime.profile.classify(call.human)
+        status = call.classifier.classify(call.human)
         call.amd_status = status
         if status in MACHINE_STATUSES:
             if runtime.feedback is not None:

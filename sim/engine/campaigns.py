@@ -11,7 +11,7 @@ import random
 from typing import Protocol
 
 from sim.engine.lines import Share
-from sim.engine.profile import PreviewPolicy, Profile
+from sim.engine.profile import Classifier, PreviewPolicy, Profile
 from sim.scenario import CallDurations, Outcomes
 from sim.scenario import Campaign as ScenarioCampaign
 
@@ -33,6 +33,7 @@ class CampaignRuntime:
         "await_prompt",
         "config",
         "feedback",
+        "hour_amd",
         "id",
         "mode",
         "preview",
@@ -70,6 +71,12 @@ class CampaignRuntime:
         if table is not None and table.amd is not None:
             base = base.model_copy(update={"amd": table.amd})
         self.profile = Profile(durations, base, rng)
+        # AMD verdicts by the recipient's local hour, for the hours that have their own rates.
+        self.hour_amd: dict[int, Classifier] = (
+            {}
+            if table is None
+            else {hour: Classifier(amd, rng) for hour, amd in table.amd_by_hour().items()}
+        )
         # Outcome thresholds by the recipient's local (weekday, hour), if the campaign has them.
         self.rates = table
         self.running = False

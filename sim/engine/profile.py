@@ -11,6 +11,7 @@ import random
 
 from sim.scenario import CallDurations, Distribution, Outcomes, PreviewConfig
 from sim.scenario.distributions import Sampler
+from sim.scenario.telephony import AmdErrors
 
 # Outcome draws.
 LIVE, MACHINE, NO_ANSWER, BUSY, INVALID = range(5)
@@ -33,45 +34,28 @@ SIT_TONE_DETECTED = "SIT_TONE_DETECTED"
 MACHINE_STATUSES = frozenset({VOICEMAIL_BEEP, VOICEMAIL_NO_BEEP, FAX_MACHINE_DETECTED})
 
 
-class Profile:
-    """The outcome and duration draws of one campaign's calls."""
+class Classifier:
+    """Answering-machine detection's verdicts, from one set of AMD error rates.
+
+    A campaign has one (its ``outcomes.amd``); an ``answer_rates_by_hour``
+    table may give an hour its own, drawn for the dials placed in that local
+    hour. The draws come from the run's one RNG.
+    """
 
     __slots__ = (
-        "amd_delay",
         "beep",
-        "busy_signal",
-        "cumulative",
         "error",
         "fax",
-        "greeting",
-        "greeting_start",
         "human_as_machine",
         "machine_as_human",
-        "patience",
-        "ring_to_answer",
         "rng",
         "silence",
         "sit_unspecified",
-        "talk",
         "unresolved",
-        "voicemail",
-        "voicemail_prompt",
     )
 
-    def __init__(self, durations: CallDurations, outcomes: Outcomes, rng: random.Random) -> None:
+    def __init__(self, amd: AmdErrors, rng: random.Random) -> None:
         self.rng = rng
-        total = 0.0
-        cumulative = []
-        for p in (
-            outcomes.live_answer,
-            outcomes.voicemail,
-            outcomes.no_answer,
-            outcomes.busy,
-        ):
-            total += p
-            cumulative.append(total)
-        self.cumulative = tuple(cumulative)
-        amd = outcomes.amd
         self.human_as_machine = amd.human_as_machine
         self.machine_as_human = amd.machine_as_human
         self.unresolved = amd.unresolved
@@ -80,29 +64,6 @@ class Profile:
         self.beep = amd.beep
         self.fax = amd.fax
         self.sit_unspecified = amd.sit_unspecified
-        self.amd_delay: Sampler = durations.amd_delay.sampler(rng)
-        self.voicemail_prompt: Sampler = durations.voicemail_prompt.sampler(rng)
-        self.ring_to_answer: Sampler = durations.ring_to_answer.sampler(rng)
-        self.talk: Sampler = durations.talk.sampler(rng)
-        self.patience: Sampler = durations.patience.sampler(rng)
-        self.voicemail: Sampler = durations.voicemail.sampler(rng)
-        self.busy_signal: Sampler = durations.busy_signal.sampler(rng)
-        self.greeting_start = _optional(durations.greeting_start, rng)
-        self.greeting = _optional(durations.greeting, rng)
-
-    def threshold_offset(self, start_point: str) -> float:
-        """Seconds from the answer to where the connection threshold starts.
-
-        The customer's greeting is drawn (when modelled) for every start point,
-        so runs that differ only in the start point share their random stream.
-        """
-        start = self.greeting_start() if self.greeting_start is not None else 0.0
-        length = self.greeting() if self.greeting is not None else 0.0
-        if start_point == "GREETING_START":
-            return start
-        if start_point == "GREETING_END":
-            return start + length
-        return 0.0
 
     def classify(self, human: bool) -> str:
         """The AMD status of an answered call, from who really answered."""
@@ -128,6 +89,63 @@ class Profile:
         if self.sit_unspecified > 0.0 and self.rng.random() < self.sit_unspecified:
             return SIT_TONE_DETECTED
         return SIT_TONE_BUSY if busy else SIT_TONE_INVALID_NUMBER
+
+
+class Profile:
+    """The outcome and duration draws of one campaign's calls."""
+
+    __slots__ = (
+        "amd",
+        "amd_delay",
+        "busy_signal",
+        "cumulative",
+        "greeting",
+        "greeting_start",
+        "patience",
+        "ring_to_answer",
+        "rng",
+        "talk",
+        "voicemail",
+        "voicemail_prompt",
+    )
+
+    def __init__(self, durations: CallDurations, outcomes: Outcomes, rng: random.Random) -> None:
+        self.rng = rng
+        total = 0.0
+        cumulative = []
+        for p in (
+            outcomes.live_answer,
+            outcomes.voicemail,
+            outcomes.no_answer,
+            outcomes.busy,
+        ):
+            total += p
+            cumulative.append(total)
+        self.cumulative = tuple(cumulative)
+        self.amd = Classifier(outcomes.amd, rng)
+        self.amd_delay: Sampler = durations.amd_delay.sampler(rng)
+        self.voicemail_prompt: Sampler = durations.voicemail_prompt.sampler(rng)
+        self.ring_to_answer: Sampler = durations.ring_to_answer.sampler(rng)
+        self.talk: Sampler = durations.talk.sampler(rng)
+        self.patience: Sampler = durations.patience.sampler(rng)
+        self.voicemail: Sampler = durations.voicemail.sampler(rng)
+        self.busy_signal: Sampler = durations.busy_signal.sampler(rng)
+        self.greeting_start = _optional(durations.greeting_start, rng)
+        self.greeting = _optional(durations.greeting, rng)
+
+    def threshold_offset(self, start_point: str) -> float:
+        """Seconds from the answer to where the connection threshold starts.
+
+        The customer's greeting is drawn (when modelled) for every start point,
+        so runs that differ only in the start point share their random stream.
+        """
+        start = self.greeting_start() if self.greeting_start is not None else 0.0
+        length = self.greeting() if self.greeting is not None else 0.0
+        if start_point == "GREETING_START":
+            return start
+        if start_point == "GREETING_END":
+            return start + length
+        return 0.0
 
     def draw_outcome(self, cumulative: tuple[float, ...] | None = None) -> int:
         """0 live, 1 machine, 2 no answer, 3 busy, 4 invalid number; from the

@@ -42,6 +42,11 @@ class HourRates(Frozen):
     no_answer: Probability
     busy: Probability
     invalid_number: Probability
+    amd: AmdErrors | None = Field(
+        default=None,
+        description="AMD error rates of the dials placed in this local hour;"
+        " null = the table's (or the campaign's).",
+    )
 
     @model_validator(mode="after")
     def _sums_to_one(self) -> HourRates:
@@ -98,6 +103,10 @@ class AnswerRatesTable(Frozen):
                 + ", ".join(problems)
             )
         return self
+
+    def amd_by_hour(self) -> dict[int, AmdErrors]:
+        """The hours that have AMD error rates of their own."""
+        return {hour: rates.amd for hour, rates in self.hours.items() if rates.amd is not None}
 
     def cumulative(self, weekday: int, hour: int) -> tuple[float, float, float, float] | None:
         """Cumulative (live, +machine, +no answer, +busy) of a weekday (0 = Monday) and

@@ -285,6 +285,44 @@ def test_outcomes_follow_the_recipients_local_hour(tmp_path: Path) -> None:
     assert seen[9] > 0
 
 
+def test_an_hour_with_its_own_amd_rates_classifies_its_dials_by_them(tmp_path: Path) -> None:
+    """Everyone answers at 09:xx and 10:xx local; AMD takes every person for a
+    machine at 10:xx only (that hour's ``amd``): 09:xx dials reach agents as
+    HUMAN_ANSWERED, 10:xx dials are hung up on as VOICEMAIL_NO_BEEP."""
+    hours = {
+        "openHours": {
+            "dailyHours": {d: [{"startTime": "T09:00", "endTime": "T11:00"}] for d in DAYS}
+        }
+    }
+    path = write_list(ROWS[:120], tmp_path)
+    data = scenario(path, "2027-01-11T13:00:00+00:00", hours, agents=2)
+    data["durations"]["talk"] = {"kind": "fixed", "value": 300}
+    data["durations"]["ring_to_answer"] = {"kind": "fixed", "value": 2}
+    data["campaigns"][0]["answering_machine_detection"] = True
+    live = {"live_answer": 1.0, "voicemail": 0.0, "no_answer": 0.0, "busy": 0.0}
+    data["campaigns"][0]["answer_rates_by_hour"] = {
+        "hours": {
+            9: {**live, "invalid_number": 0.0},
+            10: {**live, "invalid_number": 0.0, "amd": {"human_as_machine": 1.0}},
+        }
+    }
+    ran = run(build(data))
+    ended = {
+        e.stream_id: (e.payload["outcome"], e.payload["amd_status"])
+        for e in ran.events()
+        if e.type == "DISCONNECTED"
+    }
+    seen = Counter()
+    for t, _, p in dials(ran):
+        hour = datetime.fromtimestamp(t, ZoneInfo(p["time_zone"])).hour
+        seen[hour] += 1
+        expected = (
+            ("AMD_HANGUP", "VOICEMAIL_NO_BEEP") if hour == 10 else ("CONNECTED", "HUMAN_ANSWERED")
+        )
+        assert ended[p["contact_id"]] == expected, hour
+    assert seen[9] > 0 and seen[10] > 0
+
+
 def test_answer_rates_are_validated_with_their_location(tmp_path: Path) -> None:
     from sim.scenario import ScenarioError
 
