@@ -55,13 +55,21 @@ class LimitBook:
             out.append(ledger)
         limits = self._instance_limits()
         if limits and (own is None or own.instance_limits):
-            if self._instance is None or self._instance.limits != tuple(
-                sorted(limits, key=lambda lim: lim.max_count)
-            ):
-                # New instance limits start a new count (sim: the history is not replayed).
+            old = self._instance
+            if old is None:
                 self._instance = ContactLedger(limits, epoch=now)
+            elif old.limits != tuple(sorted(limits, key=lambda lim: lim.max_count)):
+                # New instance limits (a Put during the run) count the history so far.
+                self._instance = old.relimited(limits)
+                self._move_in_flight(old, self._instance)
             out.append(self._instance)
         return out
+
+    def _move_in_flight(self, old: ContactLedger, new: ContactLedger) -> None:
+        """Attempts in progress under ``old`` now count under ``new``."""
+        was = id(old)
+        for key in [k for k in self._in_flight if k[0] == was]:
+            self._in_flight[(id(new), key[1])] = self._in_flight.pop(key)
 
     def try_dial(self, c: Campaign, phone: str, now: float) -> bool:
         """Whether ``phone`` may be dialed now; if so its attempt counts as in progress."""

@@ -72,11 +72,14 @@ class ContactLedger:
         "ring",
     )
 
-    def __init__(self, limits: Sequence[Limit], epoch: float, capacity: int = 1024) -> None:
+    def __init__(
+        self, limits: Sequence[Limit], epoch: float, capacity: int = 1024, keep: int = 0
+    ) -> None:
         if not limits:
             raise ValueError("a ledger needs at least one limit")
         self.limits = tuple(sorted(limits, key=lambda lim: lim.max_count))
-        self.ring = max(lim.max_count for lim in limits)
+        # The latest contacts kept per recipient: what the limits need, or ``keep`` if more.
+        self.ring = max(keep, *(lim.max_count for lim in limits))
         # The ring position needs one byte up to 255 contacts kept, more beyond.
         self._head_type = "B" if self.ring <= 0xFF else "H" if self.ring <= 0xFFFF else "I"
         self.epoch = math.floor(epoch)
@@ -164,11 +167,33 @@ class ContactLedger:
             n += at <= t
         return n
 
+    def relimited(self, limits: Sequence[Limit]) -> ContactLedger:
+        """A ledger under new ``limits`` holding this one's history.
+
+        Every contact this ledger keeps (the latest ``ring`` per recipient)
+        counts under the new limits, so a PutInstanceCommunicationLimits
+        during a run does not forget who was contacted. The new ledger keeps
+        at least as many contacts per recipient as this one; a new limit
+        larger than that counts from the ones kept.
+        """
+        new = ContactLedger(limits, self.epoch, max(1024, 2 * self._used), keep=self.ring)
+        ring, keys, times, heads = self.ring, self._keys, self._times, self._heads
+        for slot, key in enumerate(keys):
+            if key == _EMPTY:
+                continue
+            base, head = slot * ring, heads[slot]
+            for n in range(ring, 0, -1):  # oldest first
+                stamp = times[base + (head - n) % ring]
+                if stamp:
+                    new._put(key, stamp)
+        return new
+
     def record(self, e164: str, t: float) -> None:
         """Count one communication to the recipient at ``t`` (times must not go back
         by more than a second per recipient: the ring keeps the latest K)."""
-        key = recipient_key(e164)
-        stamp = self._stamp(t)
+        self._put(recipient_key(e164), self._stamp(t))
+
+    def _put(self, key: int, stamp: int) -> None:
         slot = self._slot(key)
         if self._keys[slot] == _EMPTY:
             if (self._used + 1) > MAX_LOAD * self._capacity:

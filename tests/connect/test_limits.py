@@ -111,3 +111,55 @@ def test_matches_a_brute_force_rolling_window(
         if expected or force:
             ledger.record(number, now)
             seen.append(float(math.ceil(now)))
+
+
+SPECS = st.lists(st.tuples(st.integers(1, 4), st.integers(1, 5)), min_size=1, max_size=2)
+STEPS = st.lists(
+    st.tuples(st.sampled_from(NUMBERS), st.floats(0, 3 * DAY_S), st.booleans()), max_size=30
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(SPECS, SPECS, STEPS, STEPS)
+def test_new_limits_count_the_history_so_far(
+    before: list[tuple[int, int]],
+    after: list[tuple[int, int]],
+    first: list[tuple[str, float, bool]],
+    then: list[tuple[str, float, bool]],
+) -> None:
+    """PutInstanceCommunicationLimits during a run: the new limits count every
+    contact the old ledger kept (its latest ``ring`` per recipient) and the
+    ones after, as the brute-force window over that history says."""
+    old_limits = [Limit(n, days * DAY_S / 4) for n, days in before]
+    new_limits = [Limit(n, days * DAY_S / 4) for n, days in after]
+    ledger = ContactLedger(old_limits, epoch=T0)
+    history: dict[str, list[float]] = {}
+    now = T0
+    for number, gap, _ in first:
+        now += gap
+        ledger.record(number, now)
+        history.setdefault(number, []).append(float(math.ceil(now)))
+    kept = ledger.ring
+    ledger = ledger.relimited(new_limits)
+    assert ledger.ring >= kept
+    # What the old ledger could remember: each recipient's latest `kept` contacts.
+    history = {n: seen[-kept:] for n, seen in history.items()}
+    for number, gap, force in then:
+        now += gap
+        seen = history.setdefault(number, [])
+        expected = all(_in_window(seen, now, lim) for lim in new_limits)
+        assert ledger.allowed(number, now) == expected
+        if expected or force:
+            ledger.record(number, now)
+            seen.append(float(math.ceil(now)))
+
+
+def test_tighter_instance_limits_mid_run_still_see_earlier_contacts() -> None:
+    """Bob was contacted twice under 3/day; the new rule 2/week blocks a third."""
+    ledger = ContactLedger([Limit(3, DAY_S)], epoch=T0)
+    ledger.record(BOB, T0)
+    ledger.record(BOB, T0 + 3600)
+    assert ledger.allowed(BOB, T0 + 7200)
+    week = ledger.relimited([Limit(2, 7 * DAY_S)])
+    assert not week.allowed(BOB, T0 + 7200)
+    assert week.next_allowed(BOB, T0 + 7200) == T0 + 7 * DAY_S
