@@ -55,14 +55,15 @@ class LimitBook:
             out.append(ledger)
         limits = self._instance_limits()
         if limits and (own is None or own.instance_limits):
-            old = self._instance
+            ledger = old = self._instance
             if old is None:
-                self._instance = ContactLedger(limits, epoch=now)
+                ledger = ContactLedger(limits, epoch=now)
             elif old.limits != tuple(sorted(limits, key=lambda lim: lim.max_count)):
                 # New instance limits (a Put during the run) count the history so far.
-                self._instance = old.relimited(limits)
-                self._move_in_flight(old, self._instance)
-            out.append(self._instance)
+                ledger = old.relimited(limits)
+                self._move_in_flight(old, ledger)
+            self._instance = ledger
+            out.append(ledger)
         return out
 
     def _move_in_flight(self, old: ContactLedger, new: ContactLedger) -> None:
