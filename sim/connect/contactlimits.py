@@ -55,13 +55,15 @@ class LimitBook:
             out.append(ledger)
         limits = self._instance_limits()
         if limits and (own is None or own.instance_limits):
-            ledger = old = self._instance
+            old = self._instance
             if old is None:
                 ledger = ContactLedger(limits, epoch=now)
             elif old.limits != tuple(sorted(limits, key=lambda lim: lim.max_count)):
                 # New instance limits (a Put during the run) count the history so far.
                 ledger = old.relimited(limits)
                 self._move_in_flight(old, ledger)
+            else:
+                ledger = old
             self._instance = ledger
             out.append(ledger)
         return out
