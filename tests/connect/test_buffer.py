@@ -168,4 +168,5 @@ def test_taken_contacts_do_not_accumulate() -> None:
         queue.push(_request(i, T0 + 10**6), f"c{i}", T0)
         assert queue.pop() is not None
     run = queue._runs[0]
-    assert len(run.contact_ids) < 2100  # compacted as it goes, not 20,000 kept
+    assert len(run.expiration) < 2100  # compacted as it goes, not 20,000 kept
+    assert sum(len(s[0]) for s in run.texts.segments) < 2100
