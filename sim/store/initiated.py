@@ -72,7 +72,7 @@ class InitiatedTable:
         self._slots = array("i", [_EMPTY]) * _MIN_SLOTS
         self._mask = _MIN_SLOTS - 1
         self._filled = 0  # slots not empty (live rows and deleted marks)
-        self._live = 0
+        self.live = 0  # states stored
         self._free: list[int] = []  # rows to reuse
         self._ids = bytearray()  # 16 bytes a row
         self._requests = bytearray()  # 16 bytes a row (zeros: no request id)
@@ -84,7 +84,7 @@ class InitiatedTable:
         self._profile_of: dict[Profile, int] = {}
 
     def __len__(self) -> int:
-        return self._live
+        return self.live
 
     # -- storing ------------------------------------------------------------------
 
@@ -126,7 +126,7 @@ class InitiatedTable:
         if 2 * (self._filled + 1) > len(self._slots):
             self._rehash()
         self._place(key, row)
-        self._live += 1
+        self.live += 1
         return True
 
     def _set(self, row: int, key: bytes, values: tuple[int, float, int, int, bytes]) -> None:
@@ -155,7 +155,7 @@ class InitiatedTable:
 
     def _rehash(self) -> None:
         size = _MIN_SLOTS
-        while size < 4 * (self._live + 1):
+        while size < 4 * (self.live + 1):
             size *= 2
         old = self._slots
         self._slots = array("i", [_EMPTY]) * size
@@ -170,7 +170,7 @@ class InitiatedTable:
 
     def thaw(self, contact_id: Any) -> State | None:
         """The stored state of ``contact_id``, removed; None if it is not here."""
-        if not self._live or type(contact_id) is not str or not _UUID_MATCH(contact_id):
+        if not self.live or type(contact_id) is not str or not _UUID_MATCH(contact_id):
             return None
         key = _raw(contact_id)
         slots, mask, ids = self._slots, self._mask, self._ids
@@ -183,8 +183,8 @@ class InitiatedTable:
                 break
             i = (i + 1) & mask
         st = self._state(row, contact_id)
-        self._live -= 1
-        if self._live:
+        self.live -= 1
+        if self.live:
             slots[i] = _DELETED
             self._free.append(row)
         else:  # empty: let the columns go

@@ -232,7 +232,7 @@ class Projector:
     def _contact(self, ev: Event) -> State:
         st = self._contacts.get(ev[0])
         if st is None:
-            st = self._frozen.thaw(ev[0])
+            st = self._frozen.thaw(ev[0]) if self._frozen.live else None
             if st is None:  # a new contact (or a log without INITIATED: keep folding)
                 st = fold.new_state(ev[0])
                 self._born += 1
@@ -303,7 +303,7 @@ class Projector:
         self._dialing.add(ev[0])
         contact_id = p.get("contact_id")
         st = self._contacts.get(contact_id)  # type: ignore[arg-type]
-        if st is None and self._frozen:
+        if st is None and self._frozen.live:
             st = self._frozen.thaw(contact_id)
             if st is not None:
                 self._contacts[contact_id] = st  # type: ignore[index]
