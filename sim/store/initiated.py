@@ -123,7 +123,7 @@ class InitiatedTable:
         else:
             row = len(self._born)
             self._append(key, values)
-        if 2 * (self._filled + 1) > len(self._slots):
+        if 3 * (self._filled + 1) > 2 * len(self._slots):  # kept at most 2/3 full
             self._rehash()
         self._place(key, row)
         self.live += 1
@@ -155,7 +155,7 @@ class InitiatedTable:
 
     def _rehash(self) -> None:
         size = _MIN_SLOTS
-        while size < 4 * (self.live + 1):
+        while size < 2 * (self.live + 1):
             size *= 2
         old = self._slots
         self._slots = array("i", [_EMPTY]) * size
