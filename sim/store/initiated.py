@@ -73,7 +73,7 @@ class InitiatedTable:
         self._mask = _MIN_SLOTS - 1
         self._filled = 0  # slots not empty (live rows and deleted marks)
         self.live = 0  # states stored
-        self._free: list[int] = []  # rows to reuse
+        self._free = array("i")  # rows to reuse
         self._ids = bytearray()  # 16 bytes a row
         self._requests = bytearray()  # 16 bytes a row (zeros: no request id)
         self._born = array("q")
