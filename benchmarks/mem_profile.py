@@ -1,13 +1,17 @@
 """Where a run's memory goes: tracemalloc snapshots as the list is worked through.
 
-    python benchmarks/mem_profile.py [--workload mmc|p1] [--at 50000,100000,200000] [--top 12]
+    python benchmarks/mem_profile.py [--workload mmc|p1|zones] [--at 50000,100000,200000] [--top 12]
 
 Runs a workload (``mmc``: the M/M/50 single-request workload of
 ``bench_mmc.py``; ``p1``: the batches-of-25 workload of ``bench_pipeline.py``)
 in this process with the inline event writer (so every Python allocation of
 the run is traced: the model, the core, the projector and the rows) and
 takes a tracemalloc snapshot each time the count of dial requests accepted
-passes a mark of ``--at``. For each mark it prints the traced memory, the
+passes a mark of ``--at``. ``zones`` is the list of ``bench_zones.py``
+instead, one run per mark (a list of that many rows) with the horizon cut
+at 08:50 New York time, before any calling window opens: the snapshot,
+taken at the end of the run, holds every row as a waiting contact, so the
+growth per request is what one waiting contact costs. For each mark it prints the traced memory, the
 process's current RSS, and the allocation sites (file:line) holding the most
 memory; then the sites that grew most between the first and the last mark,
 with their growth per request. SQLite's page cache is C memory and is not
@@ -121,7 +125,57 @@ def profile(workload: str, marks: Sequence[int], db: str) -> SnapshotSink:
     return sink
 
 
-def report(sink: SnapshotSink, top: int) -> None:
+class _Snapshots:
+    def __init__(self) -> None:
+        self.snapshots: list[tuple[int, tracemalloc.Snapshot, float]] = []
+
+
+def profile_zones(marks: Sequence[int], tmp: Path) -> _Snapshots:
+    """One ``bench_zones`` list per mark, run until just before the windows open."""
+    import bench_zones
+
+    from sim.connect import OutboundCore
+    from sim.engine import Emitter, Model
+    from sim.runner import bulk_collector, core_config
+    from sim.scenario import parse_scenario
+    from sim.store import Store
+
+    out = _Snapshots()
+    for rows in sorted(marks):
+        listed = tmp / f"zones-{rows}.csv"
+        bench_zones.write_list(listed, rows, four_zones=True)
+        raw = bench_zones.scenario_dict(rows, listed)
+        raw["horizon"] = "3h50m"  # 05:00 -> 08:50 New York: every zone still closed
+        scenario = parse_scenario(raw, tmp)
+        store = Store(str(tmp / f"zones-{rows}.db"))
+        run_id = store.begin_run(
+            name=scenario.name, scenario={}, seed=1, version="mem", sim_start=0.0
+        )
+        # The chunk the background writer's RowMaker is fed.
+        writer = store.writer(run_id, scenario.interval, chunk_size=8192)
+        emitter = Emitter(writer)
+        rng = random.Random(scenario.seed)
+        gc.collect()
+        tracemalloc.start(1)
+        with bulk_collector():
+            core = OutboundCore(core_config(scenario), rng, emitter)
+            result = Model(scenario, rng, emitter, core).run()
+            writer.flush()
+            gc.collect()
+            snap = tracemalloc.take_snapshot().filter_traces(_FILTERS)
+            tracemalloc.stop()
+            out.snapshots.append((rows, snap, current_rss_mb()))
+            print(
+                f"  {rows:,} rows waiting: traced {_total(snap) / 2**20:.1f} MB,"
+                f" rss {current_rss_mb():.0f} MB",
+                file=sys.stderr,
+            )
+            writer.close(result.sim_end)
+        store.dispose()
+    return out
+
+
+def report(sink: SnapshotSink | _Snapshots, top: int) -> None:
     for mark, snap, rss in sink.snapshots:
         print(f"\n== {mark:,} requests: traced {_total(snap) / 2**20:.1f} MB, rss {rss:.0f} MB")
         for stat in snap.statistics("lineno")[:top]:
@@ -157,7 +211,7 @@ def _short(filename: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--workload", choices=["mmc", "p1"], default="mmc")
+    parser.add_argument("--workload", choices=["mmc", "p1", "zones"], default="mmc")
     parser.add_argument(
         "--at", default="50000,100000,200000", help="request marks (comma-separated)"
     )
@@ -166,7 +220,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     marks = [int(m) for m in args.at.split(",") if m.strip()]
     print(f"workload {args.workload}, snapshots at {', '.join(f'{m:,}' for m in marks)} requests")
     with tempfile.TemporaryDirectory() as tmp:
-        sink = profile(args.workload, marks, str(Path(tmp) / "mem.db"))
+        if args.workload == "zones":
+            sink: SnapshotSink | _Snapshots = profile_zones(marks, Path(tmp))
+        else:
+            sink = profile(args.workload, marks, str(Path(tmp) / "mem.db"))
     report(sink, args.top)
 
 

@@ -57,3 +57,17 @@ def test_benchmark_runs_at_a_tiny_size(script: str) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     lines = done.stdout.strip().splitlines()
     assert lines and re.fullmatch(last_line, lines[-1].strip()), done.stdout[-2000:]
+
+
+def test_mem_profile_zones_workload_runs_at_a_tiny_size() -> None:
+    """The waiting-contact profile (a list waiting for its windows) also runs."""
+    args = ["--workload", "zones", "--at", "300,600", "--top", "3"]
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "mem_profile.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=BENCHMARKS.parent,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "growth 300 -> 600 requests" in done.stdout, done.stdout[-2000:]

@@ -1,7 +1,9 @@
 """A campaign's created contacts waiting to be dialed: a compact FIFO with expiry.
 
-Contacts are kept as columns (lists of the strings the core already made,
-arrays of floats, a bytearray of flags), never as an object per contact.
+Contacts are kept as columns (arrays of floats, a bytearray of flags, and
+the text columns of ``sim.connect.texts``: the strings the core made while
+the queue is short, frozen into bytes segment by segment when it is long),
+never as an object per contact.
 They are grouped in *runs*: consecutive contacts whose expiration times do
 not decrease. A contact leaves its run only from the run's head, whether it
 is dialed (the FIFO head is the head of the first run) or expires (the
@@ -20,6 +22,7 @@ from collections import deque
 from collections.abc import Iterator
 from itertools import count
 
+from sim.connect.texts import Texts
 from sim.domain import DialRequest, WaitingContact
 
 _NAN = math.nan
@@ -41,35 +44,29 @@ class _Run:
 
     __slots__ = (
         "accepted",
-        "attributes",
-        "contact_ids",
         "created",
         "expiration",
         "flags",
         "head",
         "in_heap",
-        "phones",
-        "request_ids",
         "ring_timeout",
         "seq",
+        "texts",
     )
 
     def __init__(self) -> None:
-        self.contact_ids: list[str] = []
-        self.request_ids: list[str] = []
-        self.phones: list[str] = []
-        self.attributes: list[dict[str, str] | None] = []
+        self.texts = Texts()  # contact id, request id, phone number, attributes
         self.accepted = array("d")
         self.created = array("d")
         self.expiration = array("d")
-        self.ring_timeout = array("d")
+        self.ring_timeout = array("d")  # empty until a request sets one (NaN: unset)
         self.flags = bytearray()
         self.seq = array("q")  # arrival numbers, only in an ordered queue (zones)
         self.head = 0
         self.in_heap = False
 
     def __len__(self) -> int:
-        return len(self.contact_ids) - self.head
+        return len(self.expiration) - self.head
 
     def last_expiration(self) -> float:
         return self.expiration[-1]
@@ -78,47 +75,49 @@ class _Run:
         return self.expiration[self.head]
 
     def append(self, request: DialRequest, contact_id: str, now: float) -> None:
-        self.contact_ids.append(contact_id)
-        self.request_ids.append(request.id)
-        self.phones.append(request.phone_number)
-        self.attributes.append(request.attributes or None)
+        self.texts.push(contact_id, request.id, request.phone_number, request.attributes or None)
         self.accepted.append(request.accepted_at)
         self.created.append(now)
-        self.expiration.append(request.expiration)
         ring = request.ring_timeout
-        self.ring_timeout.append(_NAN if ring is None else ring)
+        if ring is not None or self.ring_timeout:
+            rings = self.ring_timeout
+            if len(rings) < len(self.expiration):  # the first ring timeout: fill in
+                rings.extend([_NAN] * (len(self.expiration) - len(rings)))
+            rings.append(_NAN if ring is None else ring)
+        self.expiration.append(request.expiration)
         self.flags.append(_flags(request))
 
     def pop(self, campaign_id: str) -> WaitingContact:
         """The head contact, removed."""
         i = self.head
-        ring = self.ring_timeout[i]
+        ring = self.ring_timeout[i] if self.ring_timeout else _NAN
         flags = self.flags[i]
+        contact_id, request_id, phone, attributes = self.texts.pop()
         contact = WaitingContact(
-            self.contact_ids[i],
-            self.request_ids[i],
+            contact_id,
+            request_id,
             campaign_id,
-            self.phones[i],
+            phone,
             self.accepted[i],
             self.created[i],
             self.expiration[i],
-            self.attributes[i],
+            attributes,
             None if ring != ring else ring,  # NaN: the campaign's ring timeout
             bool(flags & _AMD_ON) if flags & _AMD_SET else None,
             bool(flags & _AWAIT_ON) if flags & _AWAIT_SET else None,
         )
         self.head = i + 1
-        if self.head >= 1024 and 2 * self.head >= len(self.contact_ids):
+        if self.head >= 1024 and 2 * self.head >= len(self.expiration):
             self._compact()
         return contact
 
     def _compact(self) -> None:
         """Drop the taken head (amortised O(1) per contact)."""
         h = self.head
-        for column in (self.contact_ids, self.request_ids, self.phones, self.attributes):
-            del column[:h]
-        for numbers in (self.accepted, self.created, self.expiration, self.ring_timeout):
+        for numbers in (self.accepted, self.created, self.expiration):
             del numbers[:h]
+        if self.ring_timeout:
+            del self.ring_timeout[:h]
         del self.flags[:h]
         if self.seq:
             del self.seq[:h]

@@ -10,13 +10,15 @@ DIAL_REQUEST_EXPIRED on its request's.
 from __future__ import annotations
 
 import math
+import random
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.connect import OutboundCore
+from sim.connect import OutboundCore, texts
+from sim.connect.ids import new_uuid
 from sim.connect.waiting import ContactQueue
-from sim.domain import DialRequest, ListSink
+from sim.domain import DialRequest, ListSink, WaitingContact
 
 from .conftest import T0, dial_item, ingest, make_core, put_dial, running
 
@@ -168,4 +170,45 @@ def test_taken_contacts_do_not_accumulate() -> None:
         queue.push(_request(i, T0 + 10**6), f"c{i}", T0)
         assert queue.pop() is not None
     run = queue._runs[0]
-    assert len(run.contact_ids) < 2100  # compacted as it goes, not 20,000 kept
+    assert len(run.expiration) < 2100  # compacted as it goes, not 20,000 kept
+    assert sum(len(s[0]) for s in run.texts.segments) < 2100
+
+
+def test_a_long_queue_gives_back_every_contact_as_pushed() -> None:
+    """Past a few segments the text columns are frozen into bytes: each contact
+    still comes back equal (ids, phone, attributes, ring timeout, AMD flags), FIFO."""
+    rng = random.Random(11)
+    queue = ContactQueue("c")
+    want: list[WaitingContact] = []
+    for i in range(3 * texts.SEGMENT + 17):
+        attrs = {} if i % 4 == 0 else {"account_id": f"ACC-{i}", "tier": "gold" * (i % 3)}
+        request = DialRequest(
+            new_uuid(rng), "c", f"t{i}", f"+1555{i:07d}", T0 + 10**6 + i, T0 - i % 5, 1, attrs
+        )
+        if i % 1000 == 999:
+            request.ring_timeout = 15.0 + i
+        if i % 7 == 0:
+            request.amd_enabled, request.await_prompt = i % 2 == 0, None
+        contact_id = new_uuid(rng)
+        queue.push(request, contact_id, T0 + i)
+        want.append(
+            WaitingContact(
+                contact_id,
+                request.id,
+                "c",
+                request.phone_number,
+                request.accepted_at,
+                T0 + i,
+                request.expiration,
+                attrs or None,
+                request.ring_timeout,
+                request.amd_enabled,
+                request.await_prompt,
+            )
+        )
+    run = queue._runs[0]
+    assert sum(isinstance(s, texts.Frozen) for s in run.texts.segments) == 3
+    got = [queue.pop_expired(T0 + 10**6 + 2)]  # the earliest expiration: the head
+    got += [queue.pop() for _ in range(len(want) - 1)]
+    assert got == want
+    assert queue.pop() is None
