@@ -4,7 +4,10 @@ It behaves like a well-written client of PutDialRequestBatch (v1) or
 PutOutboundRequestBatch (v2): stable clientTokens, whole-request retries with
 backoff on throttling and faults, item retries for RequestThrottled,
 BufferLimitExceeded and UnknownError, and no retry of what the API refused as
-invalid. The client's redials (``RedialFeed``) are new requests submitted the
+invalid. A full campaign buffer (v1 RequestThrottled, v2 BufferLimitExceeded)
+is backpressure: the feed retries those items until they are placed or
+expire, and reads no further into its list meanwhile, so a list longer than
+the buffer waits in its file, not in the campaign. The client's redials (``RedialFeed``) are new requests submitted the
 same way.
 """
 
@@ -24,7 +27,12 @@ from sim.engine.clock import Clock, Emitter
 from sim.engine.sources import Batch, Row
 
 RETRY_ITEM_CODES = frozenset({"RequestThrottled", "BufferLimitExceeded", "UnknownError"})
+# An item code saying the campaign's buffer is full (v1 RequestThrottled, v2
+# BufferLimitExceeded): the feed holds its next batch until the items are placed.
+BUFFER_FULL_CODES = frozenset({"RequestThrottled", "BufferLimitExceeded"})
 MAX_ATTEMPTS = 12
+# A buffer-full retry's backoff step stops growing here (10-20 s between tries).
+BUFFER_FULL_BACKOFF_STEP = 10
 # Campaign states in which a batch is worth holding until the campaign runs.
 WAITING_STATES = frozenset({"Initialized", "Paused"})
 
@@ -144,18 +152,29 @@ class SourceFeed:
             self._on_error(pending, result)
             return
         retry: list[tuple[str, Row]] = []
+        full = False
         by_token = dict(pending.items)
         for failure in result.get("failedRequests", []):
-            if failure.get("failureCode") in RETRY_ITEM_CODES:
+            code = failure.get("failureCode")
+            if code in RETRY_ITEM_CODES:
                 token = failure["clientToken"]
                 retry.append((token, by_token[token]))
+                full = full or code in BUFFER_FULL_CODES
         if result.get("successfulRequests"):
             self._on_accepted(result["successfulRequests"])
             self._accepted(self.campaign_id, pending.expires)
-        if retry and pending.attempt < MAX_ATTEMPTS and now < pending.expires:
+        if retry and now < pending.expires and (full or pending.attempt < MAX_ATTEMPTS):
             # Items the API could not take now go again later, same tokens.
             side = PendingBatch.retry_of(pending, retry)
-            self._schedule(backoff(self.rng, pending.attempt), side)
+            if full:
+                # The buffer is full: wait for room, as long as the requests are
+                # worth dialing, and read no further into the list meanwhile (the
+                # retry moves the feed on once its items are placed).
+                side.first, pending.first = pending.first, False
+                delay = backoff(self.rng, min(pending.attempt, BUFFER_FULL_BACKOFF_STEP))
+            else:
+                delay = backoff(self.rng, pending.attempt)
+            self._schedule(delay, side)
         self._after(pending)
 
     def _on_accepted(self, successes: list[dict[str, Any]]) -> None:
