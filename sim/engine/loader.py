@@ -31,7 +31,8 @@ RETRY_ITEM_CODES = frozenset({"RequestThrottled", "BufferLimitExceeded", "Unknow
 # BufferLimitExceeded): the feed holds its next batch until the items are placed.
 BUFFER_FULL_CODES = frozenset({"RequestThrottled", "BufferLimitExceeded"})
 MAX_ATTEMPTS = 12
-# A buffer-full retry's backoff step stops growing here (10-20 s between tries).
+# A buffer-full retry waits as backoff's step 10 does (10-20 s): room comes as the
+# campaign dials, not from a transient fault, so there is no quick first retry.
 BUFFER_FULL_BACKOFF_STEP = 10
 # Campaign states in which a batch is worth holding until the campaign runs.
 WAITING_STATES = frozenset({"Initialized", "Paused"})
@@ -171,7 +172,7 @@ class SourceFeed:
                 # worth dialing, and read no further into the list meanwhile (the
                 # retry moves the feed on once its items are placed).
                 side.first, pending.first = pending.first, False
-                delay = backoff(self.rng, min(pending.attempt, BUFFER_FULL_BACKOFF_STEP))
+                delay = backoff(self.rng, BUFFER_FULL_BACKOFF_STEP)
             else:
                 delay = backoff(self.rng, pending.attempt)
             self._schedule(delay, side)
