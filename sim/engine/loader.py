@@ -7,8 +7,8 @@ BufferLimitExceeded and UnknownError, and no retry of what the API refused as
 invalid. A full campaign buffer (v1 RequestThrottled, v2 BufferLimitExceeded)
 is backpressure: the feed retries those items until they are placed or
 expire, and reads no further into its list meanwhile, so a list longer than
-the buffer waits in its file, not in the campaign. The client's redials (``RedialFeed``) are new requests submitted the
-same way.
+the buffer waits in its file, not in the campaign. The client's redials
+(``RedialFeed``) are new requests submitted the same way.
 """
 
 from __future__ import annotations
