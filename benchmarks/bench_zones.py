@@ -1,6 +1,6 @@
 """Peak memory of a national list dialed under calling hours, four zones against one.
 
-    python benchmarks/bench_zones.py [--rows 1000000] [--serial]
+    python benchmarks/bench_zones.py [--rows 1000000] [--serial] [--buffer-limit 10000]
 
 Writes a synthetic CSV list of ROWS numbers to a temporary folder: each row in
 Eastern, Central, Mountain or Pacific time (weights 47/30/7/16 %, as
@@ -14,7 +14,11 @@ local time every day, AREA_CODE detection, default zone New York, the
 shipped answer-rates-by-hour profile, the list ingested from 05:00 New York
 time (before any zone opens) so it waits in the zoned queues, lines and
 horizon scaled so the whole list is dialed over about two simulated days,
-and requests that do not expire before the horizon.
+and requests that do not expire before the horizon. The campaign buffer is
+the scenario default (10,000 pending requests, as the shipped example
+runs): the loader holds the rest of the list back while the buffer is full.
+``--buffer-limit ROWS`` lets the whole list in at once, so every row waits
+as a created contact: the worst case for memory.
 
 Each side runs ``sim.runner.run_scenario`` (what ``sim run`` calls, writer
 chosen as ``sim run`` chooses it) in its own child process, so each peak RSS
