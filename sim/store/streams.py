@@ -157,7 +157,9 @@ class StreamNumbers:
     stream is first kept in a dict by its id; at a sweep (every
     ``sweep_every`` new streams) the streams opened before the previous
     sweep move to a ``UuidTable`` if their id is a canonical UUID (other ids
-    stay in the dict: there are few).
+    stay in the dict: there are few). A stream there that has an event again
+    moves back to the dict (its next events come soon: a waiting contact
+    being dialed), and leaves it again at a later sweep if it stays open.
     """
 
     def __init__(self, terminal: frozenset[Any], sweep_every: int = SWEEP_EVERY) -> None:
@@ -188,15 +190,14 @@ class StreamNumbers:
                     del young[stream_id]
                 number_of(number)
                 continue
-            if old.size:
+            if old.size:  # long open, and active again: back to the dict
                 key = uuid_key(stream_id)
-                if key is not None:
-                    number = old.pop(key) if type_ in terminal else old.get(key)
+                number = None if key is None else old.pop(key)
             if number is None:
                 number = next_
                 next_ += 1
-                if type_ not in terminal:
-                    young[stream_id] = number
+            if type_ not in terminal:
+                young[stream_id] = number
             number_of(number)
         self._next = next_
         if next_ - self._swept >= self._sweep_every:
@@ -206,17 +207,12 @@ class StreamNumbers:
     def _sweep(self) -> None:
         """Move the streams opened before the last sweep to the compact table."""
         cutoff, self._swept = self._swept, self._next
-        old = self._old
+        put = self._old.put
         kept: dict[str, int] = {}
-        items = iter(self._young.items())
-        for stream_id, number in items:
-            if number >= cutoff:  # the dict is in order of first appearance
-                kept[stream_id] = number
-                break
-            key = uuid_key(stream_id)
+        for stream_id, number in self._young.items():
+            key = uuid_key(stream_id) if number < cutoff else None
             if key is None:
                 kept[stream_id] = number
             else:
-                old.put(key, number)
-        kept.update(items)
+                put(key, number)
         self._young = kept
