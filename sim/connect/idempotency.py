@@ -23,10 +23,16 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from sim.connect.coldtokens import ColdTier, encode
+
 _EMPTY = -1  # a free slot of the table
 _MIN_SLOTS = 64
 _COMPACT_AT = 4096  # forgotten records kept at the head before the columns are cut
 _RENUMBER_AT = 2**30  # record numbers stay well inside the table's 32-bit slots
+# Records kept in memory before the oldest half moves to the cold tier (on
+# disk): above the 1-hour window of P1's dial-request tokens (~56,000), so P1
+# never spills; a 7-day window at 45 a minute (~453,600) mostly does.
+HOT_RECORDS = 2**17
 
 
 def _jsonable(value: Any) -> Any:
@@ -59,11 +65,6 @@ def uuid_str(raw: bytes) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-def _encode(token: str) -> bytes:
-    # surrogatepass: a JSON "\ud800" escape is a valid Python str, and stays exact.
-    return token.encode("utf-8", "surrogatepass")
-
-
 class TokenLog:
     """Tokens remembered until a forget time, recorded in (roughly) time order.
 
@@ -77,15 +78,25 @@ class TokenLog:
     passed: O(1) amortised while the caller's clock does not go backwards
     (if it does, a record past its forget time waits for the head, and
     ``get`` still ignores it).
+
+    At most ``hot`` records stay in memory: past that, the oldest half of
+    them moves to a ``ColdTier`` (one segment on disk), which ``get`` searches
+    when memory does not hold the token. Records move in order, so the
+    last record of a token is the first found; a record whose forget time
+    is before one on disk first deletes the token's records there (so a
+    token's older record can never outlive its last).
     """
 
     __slots__ = (
         "_arena",
         "_base",
+        "_cold",
+        "_cold_forget",
         "_ends",
         "_forget",
         "_hashes",
         "_head",
+        "_hot",
         "_linked",
         "_mask",
         "_slots",
@@ -93,8 +104,13 @@ class TokenLog:
         "width",
     )
 
-    def __init__(self, width: int) -> None:
+    def __init__(self, width: int, hot: int = HOT_RECORDS) -> None:
+        if hot < 2:
+            raise ValueError(f"hot must be >= 2, got {hot}")
         self.width = width
+        self._hot = hot
+        self._cold = ColdTier()
+        self._cold_forget = float("-inf")  # the largest forget time on disk
         self._hashes = array("I")  # 32 bits of the token's hash, per record
         self._forget = array("d")  # forget time, per record
         self._ends = array("I")  # end of the record in the arena
@@ -107,8 +123,20 @@ class TokenLog:
         self._linked = 0  # slots holding a record: the tokens remembered
 
     def __len__(self) -> int:
-        """Tokens remembered (forgotten ones excluded once pruned)."""
-        return self._linked
+        """Tokens remembered (forgotten ones excluded once pruned). Records on
+        disk count until their segment is dropped, with the records a later
+        one of their token replaced."""
+        return self._linked + self._cold.rows
+
+    @property
+    def cold_segments(self) -> int:
+        """Segments on disk."""
+        return self._cold.segments
+
+    def close(self) -> None:
+        """Drop the records on disk (and their temporary file)."""
+        self._cold.close()
+        self._cold_forget = float("-inf")
 
     def _token_at(self, r: int) -> bytes:
         """The token of column ``r``."""
@@ -124,11 +152,13 @@ class TokenLog:
         while True:
             n = slots[i]
             if n == _EMPTY:
+                if self._cold.rows:
+                    return self._cold.get(token, h, now)
                 return None
             r = n - base
             if hashes[r] == h:
                 if key is None:
-                    key = _encode(token)
+                    key = encode(token)
                 if self._token_at(r) == key:
                     if self._forget[r] <= now:
                         return None
@@ -144,10 +174,12 @@ class TokenLog:
         """Remember ``token`` with ``value`` (``width`` bytes) and ``tail`` until ``forget``."""
         if len(value) != self.width:
             raise ValueError(f"value must be {self.width} bytes, got {len(value)}")
-        key = _encode(token)
+        key = encode(token)
         if len(key) > 0xFFFF:
             raise ValueError("token longer than 65,535 bytes")
         h = hash(token) & 0xFFFFFFFF
+        if forget < self._cold_forget:
+            self._cold.discard(key, h)
         hashes = self._hashes
         r = len(hashes)
         slots, mask, base = self._slots, self._mask, self._base
@@ -171,6 +203,8 @@ class TokenLog:
         self._toklen.append(len(key))
         if self._linked * 3 > len(slots) * 2:
             self._rebuild()
+        if r + base - self._head >= self._hot:
+            self._spill()
 
     def prune(self, now: float) -> None:
         """Forget every record at the head whose forget time is ``<= now``."""
@@ -179,10 +213,28 @@ class TokenLog:
         while n < end and forget[n - base] <= now:
             self._unlink(n)
             n += 1
+        self._cut_head(n)
+        if now >= self._cold.drop_at:
+            self._cold.prune(now)
+
+    def _cut_head(self, n: int) -> None:
+        """Records before number ``n`` are gone: cut them off once they are many."""
         self._head = n
-        dead = n - base
-        if dead >= _COMPACT_AT and dead * 4 >= len(forget):
+        dead = n - self._base
+        if dead >= _COMPACT_AT and dead * 4 >= len(self._forget):
             self._compact()  # dead records are at most a fifth of the columns
+
+    def _spill(self) -> None:
+        """Move the oldest half of the records in memory to a new segment on disk."""
+        base, head = self._base, self._head
+        end = head + self._hot // 2
+        current = (n - head for n in self._slots if head <= n < end)
+        columns = (self._forget, self._hashes, self._ends, self._toklen)
+        span = (head - base, end - base)
+        self._linked -= self._cold.add(self.width, self._arena, columns, span, current)
+        self._cold_forget = max(self._cold_forget, max(self._forget[head - base : end - base]))
+        self._rebuild(drop_before=end)  # numbers now start at 0: ``end`` is ``end - base``
+        self._cut_head(end - base)
 
     def _unlink(self, n: int) -> None:
         """Take record ``n`` out of the table (if it still holds it)."""
@@ -225,8 +277,9 @@ class TokenLog:
         elif self._linked * 8 < len(self._slots) and len(self._slots) > _MIN_SLOTS:
             self._rebuild()  # the log shrank: so can the table
 
-    def _rebuild(self) -> None:
-        """A fresh table, 1/4 to 1/2 full, of the linked records (renumbered from 0)."""
+    def _rebuild(self, drop_before: int = 0) -> None:
+        """A fresh table, 1/4 to 1/2 full, of the linked records (renumbered from
+        0), less those numbered before ``drop_before`` (``_linked`` counts without them)."""
         size = _MIN_SLOTS
         while size < 2 * self._linked:
             size *= 2
@@ -234,7 +287,7 @@ class TokenLog:
         mask = size - 1
         hashes, base = self._hashes, self._base
         for n in self._slots:
-            if n >= 0:
+            if n >= drop_before and n >= 0:
                 r = n - base
                 i = hashes[r] & mask
                 while slots[i] != _EMPTY:

@@ -26,6 +26,7 @@ from sim.domain import TERMINAL_TYPES, Event, EventType
 from sim.store.opening import StoreError
 from sim.store.projector import ProjectionRows, Projector, Row
 from sim.store.schema import agent_intervals, contacts, events, insert_sql, interval_kpis, runs
+from sim.store.streams import StreamNumbers
 
 
 class RunTables(Protocol):
@@ -94,35 +95,6 @@ def _log_columns(chunk: list[Event]) -> LogColumns:
     return ids, versions, plain_types, times, payload_json
 
 
-class StreamNumbers:
-    """Numbers a run's streams 1, 2, ... in order of first appearance.
-
-    Only open streams are remembered: a terminal event ends its stream.
-    """
-
-    def __init__(self) -> None:
-        self._open: dict[str, int] = {}
-        self._next = 1
-
-    def rows(self, columns: LogColumns) -> list[Row]:
-        """The events table's rows (without run_id) of one chunk's log columns."""
-        ids, versions, types, times, payload_json = columns
-        streams = self._open
-        get = streams.get
-        terminal = TERMINAL_TYPES
-        numbers: list[int] = []
-        number_of = numbers.append
-        for stream_id, type_ in zip(ids, types, strict=True):
-            number = get(stream_id)
-            if number is None:
-                number = streams[stream_id] = self._next
-                self._next += 1
-            if type_ in terminal:
-                del streams[stream_id]
-            number_of(number)
-        return list(zip(numbers, ids, versions, types, times, payload_json, strict=True))
-
-
 class RowWriter:
     """Inserts ``RowBatch``es of one run, each in one transaction.
 
@@ -150,7 +122,7 @@ class RowWriter:
                 self._copy = {t.name: postgres.CopyStatement(t) for t in tables}
                 self._copy_rows = postgres.copy_rows
                 self._errors += postgres.DRIVER_ERRORS
-        self._streams = StreamNumbers()
+        self._streams = StreamNumbers(TERMINAL_TYPES)
 
     def write(self, batch: RowBatch) -> None:
         """Insert the batch in one transaction; raise StoreError if it fails."""
@@ -171,8 +143,9 @@ class RowWriter:
         p = batch.projections
         tables = (p.contacts, p.agent_intervals, p.interval_kpis)
         log: list[Row] = []
-        for columns in batch.log:
-            log.extend(self._streams.rows(columns))
+        for ids, versions, types, times, payload_json in batch.log:
+            numbers = self._streams.numbers(ids, types)
+            log.extend(zip(numbers, ids, versions, types, times, payload_json, strict=True))
         self._insert(conn, events.name, log)
         for table, rows in zip(_PROJECTIONS, tables, strict=True):
             self._insert(conn, table.name, rows)
