@@ -25,7 +25,7 @@ from sim.connect import OutboundCore
 from sim.domain import WaitingContact
 from sim.engine.agents import Agent
 from sim.engine.campaigns import CampaignRuntime
-from sim.engine.clock import Clock
+from sim.engine.clock import Clock, Slot
 from sim.engine.pacing import Pacer
 
 Start = Callable[[CampaignRuntime, WaitingContact, Agent | None], None]
@@ -52,14 +52,35 @@ class Dialer:
         self.end_ts = end_ts
         self.campaign_id = runtime.id
         self.scheduled = False
+        self.quiet: Slot | None = None  # a wake skipped this instant: its place
         self.view = core.campaign(runtime.id)  # the core's live record (v2 settings)
         self.wake_at = -math.inf  # the pending timer for an opening, if in the future
 
     def kick(self, _arg: Any = None) -> None:
-        """Something changed: decide again, once per instant."""
-        if not self.scheduled:
-            self.scheduled = True
-            self.clock.call_in(0.0, self._pace)
+        """Something changed: decide again, once per instant.
+
+        A wake while no contact waits would dial nothing, so it is only
+        reserved (``quiet``): its place in the instant's order is kept, and if
+        contacts are created before the run reaches that place (their creation
+        kicks), the decision is scheduled there, as it would have been.
+        """
+        if self.scheduled:
+            return
+        clock = self.clock
+        quiet = self.quiet
+        if quiet is not None:
+            if not clock.passed(quiet):
+                if self.core.waiting_count(self.campaign_id):
+                    self.quiet = None
+                    self.scheduled = True
+                    clock.call_slot(quiet, self._pace)
+                return  # the reserved wake takes this one in
+            self.quiet = None
+        if not self.core.waiting_count(self.campaign_id):
+            self.quiet = clock.reserve()
+            return
+        self.scheduled = True
+        clock.call_in(0.0, self._pace)
 
     def _pace(self, _arg: Any = None) -> None:
         self.scheduled = False
