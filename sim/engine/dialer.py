@@ -52,35 +52,45 @@ class Dialer:
         self.end_ts = end_ts
         self.campaign_id = runtime.id
         self.scheduled = False
-        self.quiet: Slot | None = None  # a wake skipped this instant: its place
+        self.quiet: Slot | None = None  # the place of a decision skipped this instant
         self.view = core.campaign(runtime.id)  # the core's live record (v2 settings)
         self.wake_at = -math.inf  # the pending timer for an opening, if in the future
 
     def kick(self, _arg: Any = None) -> None:
         """Something changed: decide again, once per instant.
 
-        A wake while no contact waits would dial nothing, so it is only
-        reserved (``quiet``): its place in the instant's order is kept, and if
-        contacts are created before the run reaches that place (their creation
-        kicks), the decision is scheduled there, as it would have been.
+        A decision that would dial nothing, in a state only a kick can change
+        (``_idle``), is not scheduled but reserved (``quiet``): its place in
+        the instant's order is kept, and a kick before the run reaches it
+        that finds the state changed schedules the decision there, where it
+        would have run had it been scheduled.
         """
         if self.scheduled:
             return
         clock = self.clock
         quiet = self.quiet
-        if quiet is not None:
-            if not clock.passed(quiet):
-                if self.core.waiting_count(self.campaign_id):
-                    self.quiet = None
-                    self.scheduled = True
-                    clock.call_slot(quiet, self._pace)
-                return  # the reserved wake takes this one in
-            self.quiet = None
-        if not self.core.waiting_count(self.campaign_id):
-            self.quiet = clock.reserve()
+        if quiet is not None and clock.passed(quiet):
+            quiet = self.quiet = None
+        if self._idle():
+            if quiet is None:
+                self.quiet = clock.reserve()
             return
         self.scheduled = True
-        clock.call_in(0.0, self._pace)
+        if quiet is None:
+            clock.call_in(0.0, self._pace)
+        else:
+            self.quiet = None
+            clock.call_slot(quiet, self._pace)
+
+    def _idle(self) -> bool:
+        """A decision now would do nothing, and only what kicks could change that:
+        no contact waits (only their creation adds any, and it kicks), or the
+        pacer is saturated (``Pacer.saturated``) outside calling hours (a gated
+        decision may set a timer before it finds no capacity)."""
+        if not self.core.waiting_count(self.campaign_id):
+            return True
+        view = self.view
+        return self.pacer.saturated() and view.communication_time is None and view.schedule is None
 
     def _pace(self, _arg: Any = None) -> None:
         self.scheduled = False
