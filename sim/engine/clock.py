@@ -8,11 +8,13 @@ contact, which keeps a million contacts cheap for the scheduler.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from heapq import heappush
+from heapq import heappop, heappush
 from typing import Any, Protocol
 
 import simpy
+from simpy.core import EmptySchedule, StopSimulation
 from simpy.events import NORMAL, Timeout
+from simpy.events import Event as SimEvent
 
 from sim.domain import Event, EventSink
 from sim.domain.events import new_event
@@ -103,6 +105,35 @@ class Clock:
     def call_slot(self, slot: Slot, fn: Callback, arg: Any = None) -> Timeout:
         """Call ``fn(arg)`` at a reserved ``slot`` the run has not passed."""
         return _Call(self.env, self, slot[0], slot[1], fn, arg)
+
+    # -- running ---------------------------------------------------------------
+
+    def run(self, until: SimEvent) -> None:
+        """``env.run(until)`` with the clock's own callbacks dispatched inline.
+
+        The same events in the same order as SimPy's loop (every event is
+        taken off the same queue); a callback of this clock is called directly
+        instead of through ``Environment.step`` and ``_fire``, anything else
+        goes through ``step``. ``until`` must not have been processed yet.
+        """
+        env = self.env
+        queue = env._queue
+        step = env.step
+        until.callbacks.append(StopSimulation.callback)
+        try:
+            while True:
+                if queue and queue[0][3].__class__ is _Call:
+                    env._now, _, eid, event = heappop(queue)
+                    call: Any = event
+                    call.callbacks = None
+                    self.firing = eid
+                    call.fn(call._value)
+                else:
+                    step()
+        except StopSimulation:
+            return
+        except EmptySchedule:
+            raise RuntimeError(f"no events left and {until!r} was not triggered") from None
 
 
 class Emitter:
