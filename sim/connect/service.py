@@ -158,7 +158,7 @@ class OutboundCore:
         )
         if not buckets[quota].try_take(at):
             raise throttling_error(service, operation)
-        if not isinstance(request, Mapping):
+        if type(request) is not dict and not isinstance(request, Mapping):
             raise validation_error(service, "(request): must be a JSON object")
         context = JSON_CONTEXT if json else None
         return handler(service, operation, request, context, now)

@@ -84,9 +84,13 @@ class Dialer:
 
     def _idle(self) -> bool:
         """A decision now would do nothing, and only what kicks could change that:
-        no contact waits (only their creation adds any, and it kicks), or the
-        pacer is saturated (``Pacer.saturated``) outside calling hours (a gated
-        decision may set a timer before it finds no capacity)."""
+        the campaign is not running (it resumes through ``_follow_state``,
+        which kicks) or the run is past its end; no contact waits (only their
+        creation adds any, and it kicks); or the pacer is saturated
+        (``Pacer.saturated``) outside calling hours (a gated decision may set
+        a timer before it finds no capacity)."""
+        if not self.runtime.running or self.clock.now >= self.end_ts:
+            return True  # a deleted campaign stops running; the core forgets it
         if not self.core.waiting_count(self.campaign_id):
             return True
         view = self.view

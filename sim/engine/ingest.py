@@ -41,6 +41,7 @@ MAX_ITEMS = 25
 RETRY_ITEM_CODES = frozenset({"INTERNAL_ERROR"})
 STOPPED_ITEM_CODES = frozenset({"REQUEST_THROTTLED"})
 ACCEPTING = frozenset({"Running", "Paused"})
+_BPC_CALLED = EventType.BATCH_PUT_CONTACT_CALLED.value  # plain str on the hot path
 
 
 class PendingCall:
@@ -57,7 +58,8 @@ class PendingCall:
 class Ingestor:
     """Creates a campaign's contacts in batches, as its requests arrive.
 
-    ``created()`` tells the campaign's dialer that contacts wait; ``idle()``
+    ``created(earliest)`` tells the campaign's dialer that contacts wait (the
+    earliest expiration among them); ``idle()``
     tells the model that requests it held were let go.
     """
 
@@ -71,7 +73,7 @@ class Ingestor:
         api: ApiClient,
         rng: random.Random,
         requests: RequestLifecycle,
-        created: Callable[[], None],
+        created: Callable[[float], None],
         idle: Callable[[], None],
         instance_id: str,
         calls_per_second: float,
@@ -182,7 +184,7 @@ class Ingestor:
             else:
                 self.kick()
         if created:
-            self._created()
+            self._created(min([request.expiration for request, _ in created]))
 
     def _accepting(self) -> bool:
         return self.core.campaign_state(self.campaign_id) in ACCEPTING
@@ -231,9 +233,7 @@ class Ingestor:
             "error": error,
             "attempt": call.attempt,
         }
-        self.emitter.emit_next(
-            self, self.stream, EventType.BATCH_PUT_CONTACT_CALLED, self.clock.now, payload
-        )
+        self.emitter.emit_next(self, self.stream, _BPC_CALLED, self.clock.now, payload)
 
     def _request(self, call: PendingCall) -> dict[str, Any]:
         runtime = self.runtime

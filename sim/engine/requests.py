@@ -20,6 +20,8 @@ from sim.domain.events import DialRequestCompleted, DialRequestExpired, DialRequ
 from sim.engine.call import Call
 from sim.engine.clock import Clock, Emitter
 
+_COMPLETED = EventType.DIAL_REQUEST_COMPLETED.value  # plain str on the hot path
+
 
 class RequestLifecycle:
     """Terminal events of dial requests, and the expiry sweep of waiting contacts."""
@@ -86,7 +88,7 @@ class RequestLifecycle:
         self.emitter.emit(
             call.contact.request_id,
             call.request_version,
-            EventType.DIAL_REQUEST_COMPLETED,
+            _COMPLETED,
             self.clock.now,
             payload,
         )
@@ -94,8 +96,15 @@ class RequestLifecycle:
 
     # -- expiry ---------------------------------------------------------------
 
-    def watch_expiry(self) -> None:
-        """Make sure the sweep runs at the earliest expiration of waiting contacts."""
+    def watch_expiry(self, added: float | None = None) -> None:
+        """Make sure the sweep runs at the earliest expiration of waiting contacts.
+
+        ``added``: contacts were only added, the earliest of them expiring then;
+        if the sweep is set no later, it stays (it is never set later than the
+        earliest expiration: contacts only leave, or arrive through here).
+        """
+        if added is not None and added >= self._expiry_at:
+            return
         when = self.core.next_expiration()
         if when is None or when >= self._expiry_at:
             return
