@@ -58,8 +58,7 @@ class PendingCall:
 class Ingestor:
     """Creates a campaign's contacts in batches, as its requests arrive.
 
-    ``created(earliest)`` tells the campaign's dialer that contacts wait (the
-    earliest expiration among them); ``idle()``
+    ``created()`` tells the campaign's dialer that contacts wait; ``idle()``
     tells the model that requests it held were let go.
     """
 
@@ -73,7 +72,7 @@ class Ingestor:
         api: ApiClient,
         rng: random.Random,
         requests: RequestLifecycle,
-        created: Callable[[float], None],
+        created: Callable[[], None],
         idle: Callable[[], None],
         instance_id: str,
         calls_per_second: float,
@@ -184,7 +183,7 @@ class Ingestor:
             else:
                 self.kick()
         if created:
-            self._created(min([request.expiration for request, _ in created]))
+            self._created()
 
     def _accepting(self) -> bool:
         return self.core.campaign_state(self.campaign_id) in ACCEPTING

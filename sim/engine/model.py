@@ -230,7 +230,7 @@ class Model:
             api=self.api,
             rng=self.rng,
             requests=self.requests,
-            created=lambda earliest: self._contacts_created(dialer, earliest),
+            created=lambda: self._contacts_created(dialer),
             idle=self._check_done,
             instance_id=scenario.instance.id,
             calls_per_second=api.dialer_calls_per_second or api.quotas.batch_put_contact.rate,
@@ -364,9 +364,9 @@ class Model:
         if parts is not None:
             parts.ingestor.kick()
 
-    def _contacts_created(self, dialer: Dialer, earliest: float) -> None:
+    def _contacts_created(self, dialer: Dialer) -> None:
         dialer.kick()
-        self.requests.watch_expiry(earliest)
+        self.requests.watch_expiry()
 
     def _line_freed(self) -> None:
         for parts in self.campaigns.values():

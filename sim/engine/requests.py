@@ -96,15 +96,8 @@ class RequestLifecycle:
 
     # -- expiry ---------------------------------------------------------------
 
-    def watch_expiry(self, added: float | None = None) -> None:
-        """Make sure the sweep runs at the earliest expiration of waiting contacts.
-
-        ``added``: contacts were only added, the earliest of them expiring then;
-        if the sweep is set no later, it stays (it is never set later than the
-        earliest expiration: contacts only leave, or arrive through here).
-        """
-        if added is not None and added >= self._expiry_at:
-            return
+    def watch_expiry(self) -> None:
+        """Make sure the sweep runs at the earliest expiration of waiting contacts."""
         when = self.core.next_expiration()
         if when is None or when >= self._expiry_at:
             return
