@@ -8,11 +8,17 @@ run had it been scheduled (so the event log does not change).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import pytest
 import simpy
 
 from sim.engine.clock import Clock
+from sim.engine.dialer import Dialer
+from sim.scenario import load_scenario
+
+from .conftest import SCENARIOS, Ran, run
 
 
 def make_clock() -> Clock:
@@ -71,3 +77,24 @@ def test_reserving_keeps_later_event_ids() -> None:
 def test_times_are_floats() -> None:
     clock = Clock(simpy.Environment(initial_time=100))
     assert isinstance(clock.now, float)
+
+
+# -- the dialer's skipped wakes leave the log as it was -------------------------
+
+# Progressive (agents busy, lines freed), predictive, agentless, and calling
+# hours: every kind of pacer and gate the dialer's idle test looks at.
+SKIP_SCENARIOS = ["quickstart", "predictive_vs_progressive", "agentless_blast", "national_4zones"]
+
+
+@pytest.mark.parametrize("name", SKIP_SCENARIOS)
+def test_skipping_idle_wakes_changes_no_event(
+    name: str, scenario_run: Callable[[str], Ran], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same run with every dialer wake scheduled (as before wakes were
+    skipped) gives the same log, event for event."""
+    skipped = scenario_run(name).events()
+    monkeypatch.setattr(Dialer, "_idle", lambda self: False)
+    scheduled = run(load_scenario(SCENARIOS / f"{name}.yaml")).events()
+    assert len(skipped) == len(scheduled)
+    for i, (a, b) in enumerate(zip(skipped, scheduled, strict=True)):
+        assert a == b, f"event {i} differs:\n{a}\n{b}"
