@@ -94,8 +94,14 @@ class DialRequestIntake:
     ) -> Intake:
         return self._build(c, buf, [_v2_item(r) for r in items], "v2", now)
 
+    def build_items(
+        self, c: Campaign, buf: CampaignBuffer, items: Sequence[_Item], api: str, now: float
+    ) -> Intake:
+        """A batch already read into items (``fastpath.dial_items``)."""
+        return self._build(c, buf, items, api, now)
+
     def _build(
-        self, c: Campaign, buf: CampaignBuffer, items: list[_Item], api: str, now: float
+        self, c: Campaign, buf: CampaignBuffer, items: Sequence[_Item], api: str, now: float
     ) -> Intake:
         ok: list[dict[str, Any]] = []
         failed: list[dict[str, Any]] = []

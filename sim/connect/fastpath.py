@@ -1,4 +1,6 @@
-"""BatchPutContact's validation fast path: a plainly valid request, checked in Python.
+"""Validation fast paths: a plainly valid request, checked in Python.
+
+BatchPutContact (``contact_items``) and PutDialRequestBatch (``dial_items``).
 
 The dialer sends one to twenty-five items a call, every one of the same
 simple shape, and pydantic's validation of nested models costs more than
@@ -9,12 +11,16 @@ items with the same attribute names; anything else, including a member that
 might be invalid, any OutboundStrategy, a str subclass or non-ASCII text,
 returns None and the caller validates with pydantic as before. So the fast
 path never decides what pydantic would not (tests/connect/test_fastpath.py
-checks that property on generated requests).
+checks that property on generated requests). ``dial_items`` does the same
+for the engine's PutDialRequestBatch calls (one to 25 dial requests, their
+expiration as POSIX seconds), against ``sim.connect.models_campaign``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any, NamedTuple, cast
 
 from sim.connect.models_contact import EndpointTypeEnum
@@ -127,5 +133,70 @@ def contact_items(request: Mapping[str, Any]) -> tuple[str, str | None, list[Con
         _optional_text(token, 0, 500)
         items = [_item(raw) for raw in raw_items]
         return cast(str, instance), cast("str | None", token), items
+    except _Slow:
+        return None
+
+
+# -- PutDialRequestBatch (v1) --------------------------------------------------
+
+# The wire model's patterns (sim.connect.models_campaign), as classes matched
+# whole on ASCII text (Python's ``$`` would also match before a final newline).
+_TOKEN = re.compile(r"[a-zA-Z0-9_\-.]*").fullmatch
+_PHONE = re.compile(r"[0-9\-+]*").fullmatch
+_ATTRIBUTE_NAME = re.compile(r"[a-zA-Z0-9\-_]+").fullmatch
+_CAMPAIGN_ID = re.compile(r"[^ \t\n\x0B\f\r]*").fullmatch
+_MAX_POSIX = 253402300799.0  # models_campaign: the largest second a datetime holds
+
+DialItem = tuple[str, str, float, dict[str, str], None, None, None, None]
+"""One dial request as the intake reads it (``dialrequests._Item``)."""
+
+
+def _matching(value: Any, hi: int, match: Callable[[str], Any]) -> bool:
+    return type(value) is str and len(value) <= hi and value.isascii() and match(value) is not None
+
+
+def _dial_attributes(value: Any) -> dict[str, str]:
+    if type(value) is not dict:
+        raise _Slow
+    for key, text in value.items():
+        if not (_matching(key, 32767, _ATTRIBUTE_NAME) and _text(text, 0, 32767)):
+            raise _Slow
+    return dict(value)  # pydantic hands back a copy
+
+
+def _dial_item(raw: Any) -> DialItem:
+    if type(raw) is not dict:
+        raise _Slow
+    item: dict[str, Any] = raw
+    token: Any = item.get("clientToken")
+    phone: Any = item.get("phoneNumber")
+    expires: Any = item.get("expirationTime")
+    if not (_matching(token, 200, _TOKEN) and _matching(phone, 20, _PHONE)):
+        raise _Slow
+    # POSIX seconds (a Python caller's timestamp), read as pydantic reads them:
+    # a UTC datetime (to the microsecond), whose POSIX seconds the intake takes.
+    kind = type(expires)
+    if (kind is not float and kind is not int) or not -_MAX_POSIX <= expires <= _MAX_POSIX:
+        raise _Slow
+    try:
+        expiration = datetime.fromtimestamp(expires, UTC).timestamp()
+    except (ValueError, OverflowError, OSError):
+        raise _Slow from None
+    attributes = _dial_attributes(item.get("attributes"))
+    return (token, phone, expiration, attributes, None, None, None, None)
+
+
+def dial_items(request: Mapping[str, Any]) -> tuple[str, list[DialItem]] | None:
+    """(campaign id, items) of a plainly valid PutDialRequestBatch request from a
+    Python caller (timestamps as POSIX seconds), or None: then pydantic must decide."""
+    if type(request) is not dict:
+        return None
+    campaign_id, raw_items = request.get("id"), request.get("dialRequests")
+    if type(raw_items) is not list or not 1 <= len(raw_items) <= 25:
+        return None
+    if not _matching(campaign_id, 256, _CAMPAIGN_ID):
+        return None
+    try:
+        return cast(str, campaign_id), [_dial_item(raw) for raw in raw_items]
     except _Slow:
         return None

@@ -33,6 +33,7 @@ from sim.connect.errors import (
     validate,
     validation_error,
 )
+from sim.connect.fastpath import dial_items
 from sim.connect.idempotency import IdempotencyStore, request_digest
 from sim.connect.models_campaign import (
     CAMPAIGN_ID_V1,
@@ -157,7 +158,7 @@ class OutboundCore:
         )
         if not buckets[quota].try_take(at):
             raise throttling_error(service, operation)
-        if not isinstance(request, Mapping):
+        if type(request) is not dict and not isinstance(request, Mapping):
             raise validation_error(service, "(request): must be a JSON object")
         context = JSON_CONTEXT if json else None
         return handler(service, operation, request, context, now)
@@ -255,9 +256,14 @@ class OutboundCore:
         self, service: str, operation: str, request: Mapping[str, Any], context: Context, now: float
     ) -> dict[str, Any]:
         v1 = service == CAMPAIGNS_V1
-        adapter = PUT_DIAL_REQUEST_BATCH if v1 else PUT_OUTBOUND_REQUEST_BATCH
-        req = validate(adapter, service, request, context)
-        c = self.registry.lookup(service, req.id)
+        plain = dial_items(request) if v1 and context is None else None
+        if plain is None:
+            adapter = PUT_DIAL_REQUEST_BATCH if v1 else PUT_OUTBOUND_REQUEST_BATCH
+            req = validate(adapter, service, request, context)
+            campaign_id = req.id
+        else:
+            campaign_id = plain[0]
+        c = self.registry.lookup(service, campaign_id)
         if c.state not in ACCEPTING:
             raise ServiceError(
                 "InvalidCampaignStateException",
@@ -267,7 +273,9 @@ class OutboundCore:
             )
         self._fault(service)
         buf = self._buffers.by_campaign[c.id]
-        if v1:
+        if plain is not None:
+            intake = self._intake.build_items(c, buf, plain[1], "v1", now)
+        elif v1:
             intake = self._intake.build_v1(c, buf, req.dialRequests, now)
         else:
             intake = self._intake.build_v2(c, buf, req.outboundRequests, now)

@@ -24,6 +24,7 @@ RESERVED = AgentState.RESERVED.value
 ON_CONTACT = AgentState.ON_CONTACT.value
 ACW = AgentState.AFTER_CONTACT_WORK.value
 ON_BREAK = AgentState.ON_BREAK.value
+_STATE_CHANGE = EventType.STATE_CHANGE.value  # plain str on the hot path
 
 
 class Agent:
@@ -134,7 +135,7 @@ class AgentRoster:
                 for callback in pool.on_wrap:
                     callback()
         payload: StateChange = {"state": state, "previous": previous, "contact_id": contact_id}
-        self.emitter.emit_next(agent, agent.id, EventType.STATE_CHANGE, self.clock.now, payload)
+        self.emitter.emit_next(agent, agent.id, _STATE_CHANGE, self.clock.now, payload)
 
     def reserve(self, agent: Agent, share: Share, contact_id: str | None = None) -> None:
         """Hold ``agent`` for one of ``share``'s dials before it rings (RESERVED)."""

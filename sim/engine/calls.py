@@ -73,6 +73,15 @@ _TALK_END: dict[str, str] = {
     Outcome.VOICEMAIL: CONTACT_FLOW_DISCONNECT,
 }
 
+# Event types as plain str on the hot path (equal to the members).
+_DIAL_REQUEST_DIALED = EventType.DIAL_REQUEST_DIALED.value
+_RINGING = EventType.RINGING.value
+_CONNECTED_TO_SYSTEM = EventType.CONNECTED_TO_SYSTEM.value
+_QUEUED = EventType.QUEUED.value
+_CONNECTED_TO_AGENT = EventType.CONNECTED_TO_AGENT.value
+_DISCONNECTED = EventType.DISCONNECTED.value
+_COMPLETED = EventType.COMPLETED.value
+
 AttemptOver = Callable[[Call], None]
 
 
@@ -129,7 +138,7 @@ class Telephony:
             dialed["time_zone"] = contact.time_zone
             dialed["window_wait_s"] = contact.window_wait_s
         call.request_version = 2
-        self.emitter.emit(contact.request_id, 2, EventType.DIAL_REQUEST_DIALED, now, dialed)
+        self.emitter.emit(contact.request_id, 2, _DIAL_REQUEST_DIALED, now, dialed)
         if runtime.preview is not None and agent is not None:
             review, discard = runtime.preview.review()
             self.clock.call_in(review, self._reviewed, (call, discard))
@@ -149,7 +158,7 @@ class Telephony:
         runtime = call.runtime
         agent = call.agent
         ringing: Ringing = {"agent_id": agent.id if agent else None}
-        self._emit(call, EventType.RINGING, ringing)
+        self._emit(call, _RINGING, ringing)
         clock = self.clock
         call.rang_at = clock.now
         profile = runtime.profile
@@ -200,7 +209,7 @@ class Telephony:
         now = self.clock.now
         call.answered_at = now
         media: ConnectedToSystem = {}
-        self._emit(call, EventType.CONNECTED_TO_SYSTEM, media)
+        self._emit(call, _CONNECTED_TO_SYSTEM, media)
         if call.amd:
             self.clock.call_in(call.runtime.profile.amd_delay(), self._classified, call)
             return
@@ -258,7 +267,7 @@ class Telephony:
             "amd_status": call.amd_status,
             "threshold_at": call.threshold_at,
         }
-        self._emit(call, EventType.QUEUED, queued)
+        self._emit(call, _QUEUED, queued)
         if call.agent is not None:
             self.connect(call, call.agent)
         else:
@@ -285,7 +294,7 @@ class Telephony:
             elif runtime.feedback is not None and call.visible:
                 runtime.feedback.live_result(False, now)
         connected: ConnectedToAgent = {"agent_id": agent.id}
-        self._emit(call, EventType.CONNECTED_TO_AGENT, connected)
+        self._emit(call, _CONNECTED_TO_AGENT, connected)
         self.roster.set_state(agent, ON_CONTACT, call.contact_id)
         profile = runtime.profile
         talk = profile.talk() if call.human else profile.voicemail()
@@ -319,7 +328,7 @@ class Telephony:
             "outcome": outcome,
             "live_person": call.human if call.answered_at else None,
         }
-        self._emit(call, EventType.DISCONNECTED, ended)
+        self._emit(call, _DISCONNECTED, ended)
         lines = self.lines
         lines.release(runtime.share)
         agent = call.agent
@@ -341,6 +350,6 @@ class Telephony:
 
     def _completed(self, call: Call, acw: float) -> None:
         completed: Completed = {"after_contact_work_s": acw}
-        self._emit(call, EventType.COMPLETED, completed)
+        self._emit(call, _COMPLETED, completed)
         self.active -= 1
         self._attempt_over(call)

@@ -25,7 +25,7 @@ from sim.connect import OutboundCore
 from sim.domain import WaitingContact
 from sim.engine.agents import Agent
 from sim.engine.campaigns import CampaignRuntime
-from sim.engine.clock import Clock
+from sim.engine.clock import Clock, Slot
 from sim.engine.pacing import Pacer
 
 Start = Callable[[CampaignRuntime, WaitingContact, Agent | None], None]
@@ -52,14 +52,49 @@ class Dialer:
         self.end_ts = end_ts
         self.campaign_id = runtime.id
         self.scheduled = False
+        self.quiet: Slot | None = None  # the place of a decision skipped this instant
         self.view = core.campaign(runtime.id)  # the core's live record (v2 settings)
         self.wake_at = -math.inf  # the pending timer for an opening, if in the future
 
     def kick(self, _arg: Any = None) -> None:
-        """Something changed: decide again, once per instant."""
-        if not self.scheduled:
-            self.scheduled = True
-            self.clock.call_in(0.0, self._pace)
+        """Something changed: decide again, once per instant.
+
+        A decision that would dial nothing, in a state only a kick can change
+        (``_idle``), is not scheduled but reserved (``quiet``): its place in
+        the instant's order is kept, and a kick before the run reaches it
+        that finds the state changed schedules the decision there, where it
+        would have run had it been scheduled.
+        """
+        if self.scheduled:
+            return
+        clock = self.clock
+        quiet = self.quiet
+        if quiet is not None and clock.passed(quiet):
+            quiet = self.quiet = None
+        if self._idle():
+            if quiet is None:
+                self.quiet = clock.reserve()
+            return
+        self.scheduled = True
+        if quiet is None:
+            clock.call_in(0.0, self._pace)
+        else:
+            self.quiet = None
+            clock.call_slot(quiet, self._pace)
+
+    def _idle(self) -> bool:
+        """A decision now would do nothing, and only what kicks could change that:
+        the campaign is not running (it resumes through ``_follow_state``,
+        which kicks) or the run is past its end; no contact waits (only their
+        creation adds any, and it kicks); or the pacer is saturated
+        (``Pacer.saturated``) outside calling hours (a gated decision may set
+        a timer before it finds no capacity)."""
+        if not self.runtime.running or self.clock.now >= self.end_ts:
+            return True  # a deleted campaign stops running; the core forgets it
+        if not self.core.waiting_count(self.campaign_id):
+            return True
+        view = self.view
+        return self.pacer.saturated() and view.communication_time is None and view.schedule is None
 
     def _pace(self, _arg: Any = None) -> None:
         self.scheduled = False

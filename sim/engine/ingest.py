@@ -41,6 +41,7 @@ MAX_ITEMS = 25
 RETRY_ITEM_CODES = frozenset({"INTERNAL_ERROR"})
 STOPPED_ITEM_CODES = frozenset({"REQUEST_THROTTLED"})
 ACCEPTING = frozenset({"Running", "Paused"})
+_BPC_CALLED = EventType.BATCH_PUT_CONTACT_CALLED.value  # plain str on the hot path
 
 
 class PendingCall:
@@ -231,9 +232,7 @@ class Ingestor:
             "error": error,
             "attempt": call.attempt,
         }
-        self.emitter.emit_next(
-            self, self.stream, EventType.BATCH_PUT_CONTACT_CALLED, self.clock.now, payload
-        )
+        self.emitter.emit_next(self, self.stream, _BPC_CALLED, self.clock.now, payload)
 
     def _request(self, call: PendingCall) -> dict[str, Any]:
         runtime = self.runtime

@@ -428,7 +428,7 @@ class Model:
         while not self.finished and env.peek() != math.inf:
             if env.now > give_up:
                 raise RuntimeError(self._stuck())
-            env.run(until=AnyOf(env, [self._stop, env.timeout(step)]))
+            self.clock.run(AnyOf(env, [self._stop, env.timeout(step)]))
             if progress is not None:
                 progress(min(1.0, (env.now - self.start_ts) / self.scenario.horizon))
         return self.finish()

@@ -18,6 +18,10 @@ from sim.engine.lines import EPS, Lines, Share
 class Pacer(Protocol):
     def capacity(self) -> int: ...
 
+    def saturated(self) -> bool:
+        """``capacity()`` is 0 until something that kicks the dialer happens."""
+        ...
+
     def claim(self, contact_ids: list[str]) -> list[Agent | None]: ...
 
 
@@ -30,6 +34,9 @@ class AgentlessPacer:
 
     def capacity(self) -> int:
         return self.lines.headroom(self.share)
+
+    def saturated(self) -> bool:
+        return False
 
     def claim(self, contact_ids: list[str]) -> list[Agent | None]:
         n = len(contact_ids)
@@ -57,6 +64,10 @@ class ProgressivePacer:
 
     def capacity(self) -> int:
         return min(self.pool.free_count(), self.allowance(), self.lines.headroom(self.share))
+
+    def saturated(self) -> bool:
+        """No free agent: only one made available (which kicks) changes that."""
+        return not self.pool.available
 
     def claim(self, contact_ids: list[str]) -> list[Agent | None]:
         """An agent RESERVED for each contact (capacity() said there are enough)."""

@@ -147,6 +147,9 @@ class PredictivePacer:
             return 0
         return min(wanted, self.lines.headroom(self.share))
 
+    def saturated(self) -> bool:
+        return False  # its capacity moves with its estimates, not only on kicks
+
     def claim(self, contact_ids: list[str]) -> list[Agent | None]:
         n = len(contact_ids)
         self.lines.claim(self.share, n)

@@ -20,6 +20,8 @@ from sim.domain.events import DialRequestCompleted, DialRequestExpired, DialRequ
 from sim.engine.call import Call
 from sim.engine.clock import Clock, Emitter
 
+_COMPLETED = EventType.DIAL_REQUEST_COMPLETED.value  # plain str on the hot path
+
 
 class RequestLifecycle:
     """Terminal events of dial requests, and the expiry sweep of waiting contacts."""
@@ -86,7 +88,7 @@ class RequestLifecycle:
         self.emitter.emit(
             call.contact.request_id,
             call.request_version,
-            EventType.DIAL_REQUEST_COMPLETED,
+            _COMPLETED,
             self.clock.now,
             payload,
         )
