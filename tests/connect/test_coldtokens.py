@@ -10,21 +10,9 @@ from hypothesis import strategies as st
 
 from sim.connect.idempotency import IdempotencyStore, TokenLog
 
+from .test_idempotency import DictModel
+
 RETENTION = 100.0
-
-
-class DictModel:
-    """The last value recorded for a token, until its forget time."""
-
-    def __init__(self) -> None:
-        self.records: dict[str, tuple[bytes, bytes, float]] = {}
-
-    def add(self, token: str, forget: float, value: bytes, tail: bytes) -> None:
-        self.records[token] = (value, tail, forget)
-
-    def get(self, token: str, now: float) -> tuple[bytes, bytes] | None:
-        hit = self.records.get(token)
-        return None if hit is None or hit[2] <= now else (hit[0], hit[1])
 
 
 def _run(ops: list[tuple[str, Any]], tokens: list[str], hot: int) -> TokenLog:
