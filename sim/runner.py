@@ -372,6 +372,7 @@ class RunRecorder:
         """Run the model to its end; record how it ended."""
         assert self.sink is not None and self.emitter is not None
         rng = random.Random(self.seed)
+        core: OutboundCore | None = None
         try:
             with bulk_collector():
                 core = OutboundCore(core_config(self.scenario), rng, self.emitter)
@@ -382,6 +383,9 @@ class RunRecorder:
             raise RunInterrupted(self.interrupted(stop.signum), stop.signum) from None
         except Exception as error:  # any model failure is recorded, then re-raised
             raise RunFailed(self.fail(error)) from error
+        finally:
+            if core is not None:  # token records on disk: their files go now, not at a gc
+                core.close()
         return self.completed(result)
 
     def complete(self, result: ModelResult) -> RunOutcome:

@@ -53,7 +53,6 @@ class _Segment:
     """One file of records: its Bloom filter and views of its columns."""
 
     __slots__ = (
-        "_file",
         "_map",
         "_views",
         "arena",
@@ -71,7 +70,8 @@ class _Segment:
     )
 
     def __init__(self, file: IO[bytes], k: int, size: int, start: int, width: int) -> None:
-        self._file = file
+        # The map keeps its own descriptor of the (already unlinked) file: one
+        # descriptor a segment, released by ``close``.
         self._map = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
         whole = memoryview(self._map)
         at = [0, 8 * k, 8 * k + 4 * size, 12 * k + 4 * size, 16 * k + 4 * size, 18 * k + 4 * size]
@@ -127,7 +127,6 @@ class _Segment:
         for view in reversed(self._views):
             view.release()
         self._map.close()
-        self._file.close()
 
 
 class ColdTier:
@@ -183,19 +182,19 @@ class ColdTier:
         if not rows:
             return 0
         start = ends[first - 1] if first else 0
-        file = tempfile.TemporaryFile()  # noqa: SIM115 (the segment owns it: closed when dropped)
-        for part, lo, hi in (
-            (forget, first, end),
-            (table, 0, size),
-            (hashes, first, end),
-            (ends, first, end),
-            (toklen, first, end),
-            (arena, start, ends[end - 1]),
-        ):
-            with memoryview(part) as whole, whole[lo:hi] as piece:
-                file.write(piece)
-        file.flush()
-        seg = _Segment(file, k, size, start, width)
+        with tempfile.TemporaryFile() as file:
+            for part, lo, hi in (
+                (forget, first, end),
+                (table, 0, size),
+                (hashes, first, end),
+                (ends, first, end),
+                (toklen, first, end),
+                (arena, start, ends[end - 1]),
+            ):
+                with memoryview(part) as whole, whole[lo:hi] as piece:
+                    file.write(piece)
+            file.flush()
+            seg = _Segment(file, k, size, start, width)
         seg.words, seg.rows, seg.largest = words, rows, max(seg.forget)
         self._segments.append(seg)
         self.rows += rows

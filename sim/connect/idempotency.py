@@ -320,6 +320,10 @@ class IdempotencyStore:
     def __len__(self) -> int:
         return len(self._log)
 
+    def close(self) -> None:
+        """Drop the records on disk."""
+        self._log.close()
+
     def lookup(self, token: str, now: float) -> Recorded | None:
         """What ``token`` was answered with, or None if unknown or expired."""
         hit = self._log.get(token, now)

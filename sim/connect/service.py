@@ -319,6 +319,13 @@ class OutboundCore:
         c = self._campaigns.get(campaign_id)  # the registry's dict: hot (each dial decision)
         return None if c is None else c.state
 
+    def close(self) -> None:
+        """Release the token logs' records on disk (their files); the core
+        answers nothing afterwards that needs them."""
+        self._tokens.close()
+        for buf in self._buffers.by_campaign.values():
+            buf.tokens.close()
+
     def campaigns(self) -> list[Campaign]:
         """All campaigns, in creation order."""
         return self.registry.all()

@@ -166,16 +166,20 @@ class SourceFeed:
             self._accepted(self.campaign_id, pending.expires)
         if retry and now < pending.expires and (full or pending.attempt < MAX_ATTEMPTS):
             # Items the API could not take now go again later, same tokens.
-            side = PendingBatch.retry_of(pending, retry)
             if full:
-                # The buffer is full: wait for room, as long as the requests are
-                # worth dialing, and read no further into the list meanwhile (the
-                # retry moves the feed on once its items are placed).
-                side.first, pending.first = pending.first, False
                 delay = backoff(self.rng, BUFFER_FULL_BACKOFF_STEP)
             else:
                 delay = backoff(self.rng, pending.attempt)
-            self._schedule(delay, side)
+            # A buffer-full retry that would arrive expired is not sent: the API
+            # would refuse it (other retries keep the behaviour logs were made with).
+            if now + delay < pending.expires or not full:
+                side = PendingBatch.retry_of(pending, retry)
+                if full:
+                    # The buffer is full: wait for room, as long as the requests are
+                    # worth dialing, and read no further into the list meanwhile
+                    # (the retry moves the feed on once its items are placed).
+                    side.first, pending.first = pending.first, False
+                self._schedule(delay, side)
         self._after(pending)
 
     def _on_accepted(self, successes: list[dict[str, Any]]) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import random
+from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -119,3 +122,30 @@ def test_a_record_on_disk_never_outlives_the_last_one_of_its_token() -> None:
     assert log.get("a", 20.0) == (b"new!", b"")
     log.prune(60.0)  # "a"'s last record leaves memory
     assert log.get("a", 60.0) is None
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="needs /proc")
+def test_a_run_leaves_no_token_file_open(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Token records spilled to disk during a run are released when the run
+    ends, not at some later garbage collection (a sweep runs many runs in one
+    worker process)."""
+    import gc
+
+    from sim.runner import run_scenario
+    from sim.scenario import load_scenario
+    from sim.store import Store
+
+    monkeypatch.setattr(TokenLog.__init__, "__defaults__", (64,))  # spill early and often
+    scenario = load_scenario(Path(__file__).resolve().parents[2] / "scenarios" / "quickstart.yaml")
+    store = Store(str(tmp_path / "runs.db"))
+    gc.disable()  # the model is a reference cycle: only a collection would free it
+    try:
+        run_scenario(scenario, store, writer="inline")  # the store's own files open now
+        before = len(os.listdir("/proc/self/fd"))
+        outcome = run_scenario(scenario, store, writer="inline")
+        after = len(os.listdir("/proc/self/fd"))
+    finally:
+        gc.enable()
+        store.dispose()
+    assert outcome.status == "completed"
+    assert after == before

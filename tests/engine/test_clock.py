@@ -98,3 +98,20 @@ def test_skipping_idle_wakes_changes_no_event(
     assert len(skipped) == len(scheduled)
     for i, (a, b) in enumerate(zip(skipped, scheduled, strict=True)):
         assert a == b, f"event {i} differs:\n{a}\n{b}"
+
+
+def test_simpy_queues_events_as_the_clock_assumes() -> None:
+    """The clock pushes onto SimPy's private queue (simpy pinned < 5): an entry is
+    (time, priority, event id, event), ids come from ``_eid``, and a timeout
+    and a clock callback of one instant run in the order of their ids."""
+    env = simpy.Environment(initial_time=5.0)
+    clock = Clock(env)
+    order: list[str] = []
+    timeout = env.timeout(0.0)
+    timeout.callbacks.append(lambda _e: order.append("simpy"))
+    clock.call_in(0.0, lambda _a: order.append("clock"))
+    (at, priority, eid, event), *_ = sorted(env._queue, key=lambda e: e[2])
+    assert (at, priority, event) == (5.0, simpy.events.NORMAL, timeout)
+    assert isinstance(eid, int)
+    clock.run(env.timeout(1.0))
+    assert order == ["simpy", "clock"]
