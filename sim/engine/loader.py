@@ -152,33 +152,31 @@ class SourceFeed:
         if isinstance(result, ServiceError):
             self._on_error(pending, result)
             return
-        retry: list[tuple[str, Row]] = []
-        full = False
+        retry: list[tuple[str, Row]] = []  # items that failed: retried a few times
+        waiting: list[tuple[str, Row]] = []  # items refused by a full buffer
         by_token = dict(pending.items)
         for failure in result.get("failedRequests", []):
             code = failure.get("failureCode")
             if code in RETRY_ITEM_CODES:
                 token = failure["clientToken"]
-                retry.append((token, by_token[token]))
-                full = full or code in BUFFER_FULL_CODES
+                (waiting if code in BUFFER_FULL_CODES else retry).append((token, by_token[token]))
         if result.get("successfulRequests"):
             self._on_accepted(result["successfulRequests"])
             self._accepted(self.campaign_id, pending.expires)
-        if retry and now < pending.expires and (full or pending.attempt < MAX_ATTEMPTS):
+        if retry and pending.attempt < MAX_ATTEMPTS and now < pending.expires:
             # Items the API could not take now go again later, same tokens.
-            if full:
-                delay = backoff(self.rng, BUFFER_FULL_BACKOFF_STEP)
-            else:
-                delay = backoff(self.rng, pending.attempt)
-            # A buffer-full retry that would arrive expired is not sent: the API
-            # would refuse it (other retries keep the behaviour logs were made with).
-            if now + delay < pending.expires or not full:
-                side = PendingBatch.retry_of(pending, retry)
-                if full:
-                    # The buffer is full: wait for room, as long as the requests are
-                    # worth dialing, and read no further into the list meanwhile
-                    # (the retry moves the feed on once its items are placed).
-                    side.first, pending.first = pending.first, False
+            side = PendingBatch.retry_of(pending, retry)
+            self._schedule(backoff(self.rng, pending.attempt), side)
+        if waiting and now < pending.expires:
+            # The buffer is full: wait for room, as long as the requests are worth
+            # dialing (a retry that would arrive expired is not sent: the API would
+            # refuse it), and read no further into the list meanwhile (the retry
+            # moves the feed on once its items are placed).
+            delay = backoff(self.rng, BUFFER_FULL_BACKOFF_STEP)
+            if now + delay < pending.expires:
+                side = PendingBatch.retry_of(pending, waiting)
+                side.attempt = 0  # waiting for room is not failing: faults get their tries
+                side.first, pending.first = pending.first, False
                 self._schedule(delay, side)
         self._after(pending)
 

@@ -70,3 +70,27 @@ def test_a_list_longer_than_the_buffer_is_dialed_whole(tmp_path: Path, api: str,
         elif e.type == "DIAL_REQUEST_ACCEPTED":
             seen_refused.discard(e.payload["client_token"])
         assert len(seen_refused) <= 25
+
+
+def test_failed_items_are_retried_a_few_times_and_refused_ones_until_placed(
+    tmp_path: Path,
+) -> None:
+    """With item faults (UnknownError) and a full buffer at once: a row the buffer
+    refused is always placed in the end; a row that kept failing is given up
+    after its tries (its last refusal an UnknownError), never for want of room;
+    the waits for room do not use up a row's tries (12 at 30 % faults: none runs out)."""
+    data = scenario(tmp_path, "v2")
+    data["api"]["faults"] = {"item_error_probability": 0.3}  # 12 tries: 0.3**12 give up
+    events = run(build(data)).events()
+    placed = {e.payload["client_token"] for e in events if e.type == "DIAL_REQUEST_ACCEPTED"}
+    last_refusal: dict[str, str] = {}
+    for e in events:
+        if e.type == "DIAL_REQUEST_REJECTED":
+            last_refusal[e.payload["client_token"]] = e.payload["failure_code"]
+    given_up = set(last_refusal) - placed
+    assert {last_refusal[t] for t in given_up} <= {"UnknownError"}
+    assert len(placed | given_up) == ROWS
+    assert "BufferLimitExceeded" in last_refusal.values()
+    assert "UnknownError" in last_refusal.values()
+    # Tries count from the last wait for room: with 12 of them, no row runs out.
+    assert not given_up
