@@ -14,7 +14,13 @@ side runs in its own child process, so each peak RSS is its own.
 
 Printed: both throughputs (customers per second, wall clock), each side's
 CPU seconds, and the pipeline's peak RSS (the simulation process's plus its
-background writer's, if it has one). The last line reads
+background writer's, if it has one). Then the store floor: the rows the run
+left in its SQLite file (events, contacts, agent spans, interval KPIs),
+inserted again into an empty file of the same schema with plain ``sqlite3``
+``executemany`` in transactions of 40,000 rows, nothing else timed. SQLite
+takes one writer at a time, so no pipeline that writes this log can beat that
+time, and ``cap`` (ciw's time over it) bounds the ratio any implementation
+of this store can reach. The last line reads
 ``ratio=<sim/ciw throughput> rss_mb=<pipeline peak>``.
 Targets (issue 14): ratio >= 0.5 at 200,000 requests; rss_mb <= 200, and
 flat within 20% from 50,000 to 1,000,000 requests.
@@ -148,24 +154,82 @@ def child_ciw(requests: int, agents: int) -> dict[str, float]:
     }
 
 
-def _spawn(side: str, args: argparse.Namespace) -> dict[str, float]:
-    with tempfile.TemporaryDirectory() as tmp:
-        command = [
-            sys.executable,
-            __file__,
-            "--child",
-            side,
-            "--requests",
-            str(args.requests),
-            "--agents",
-            str(args.agents),
-            "--db",
-            str(Path(tmp) / "mmc.db"),
-        ]
-        done = subprocess.run(command, capture_output=True, text=True)
-        if done.returncode != 0:
-            sys.exit(f"{side} side failed:\n{done.stderr}")
+FLOOR_TABLES = ("events", "contacts", "agent_intervals", "interval_kpis")
+FLOOR_CHUNK = 40_000  # rows per transaction, as the background writer commits
+
+
+def child_floor(db: str, out: str) -> dict[str, float]:
+    """CPU and wall seconds to insert the run's rows alone into an empty copy of its schema.
+
+    Rows are read from ``db`` in chunks outside the timed sections; only the
+    ``executemany`` and ``COMMIT`` calls are timed. Foreign keys are off and
+    the writer's bulk pragmas on, so this is a lower bound on any writer.
+    """
+    import sqlite3
+
+    from sim.store.background import BULK_PRAGMAS
+
+    source = sqlite3.connect(db)
+    target = sqlite3.connect(out, isolation_level=None)
+    for pragma in ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", *BULK_PRAGMAS):
+        target.execute(pragma)
+    for (ddl,) in source.execute(
+        "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'"
+        " ORDER BY type = 'index', rowid"
+    ):
+        target.execute(ddl)
+    columns = [row[1] for row in source.execute("PRAGMA table_info(runs)")]
+    target.executemany(
+        f"INSERT INTO runs VALUES ({','.join('?' * len(columns))})",
+        source.execute("SELECT * FROM runs"),
+    )
+    result: dict[str, float] = {"seconds": 0.0, "cpu_s": 0.0}
+    for table in FLOOR_TABLES:
+        cursor = source.execute(f"SELECT * FROM {table}")
+        insert = f"INSERT INTO {table} VALUES ({','.join('?' * len(cursor.description))})"
+        seconds = cpu = 0.0
+        while rows := cursor.fetchmany(FLOOR_CHUNK):
+            started, cpu_started = time.perf_counter(), time.process_time()
+            target.execute("BEGIN")
+            target.executemany(insert, rows)
+            target.execute("COMMIT")
+            seconds += time.perf_counter() - started
+            cpu += time.process_time() - cpu_started
+        result[f"{table}_s"] = seconds
+        result["seconds"] += seconds
+        result["cpu_s"] += cpu
+    return result
+
+
+def _child(side: str, args: argparse.Namespace, db: Path, *extra: str) -> dict[str, float]:
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        side,
+        "--requests",
+        str(args.requests),
+        "--agents",
+        str(args.agents),
+        "--db",
+        str(db),
+        *extra,
+    ]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"{side} side failed:\n{done.stderr}")
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _spawn(side: str, args: argparse.Namespace) -> dict[str, float]:
+    """One side's run; the pipeline's also measures the store floor of what it wrote."""
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "mmc.db"
+        result = _child(side, args, db)
+        if side == "sim":
+            floor = _child("floor", args, db, "--out", str(Path(tmp) / "floor.db"))
+            result.update({f"floor_{key}": value for key, value in floor.items()})
     return result
 
 
@@ -176,9 +240,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--repeat", type=int, default=1, help="Runs of each side, alternating; the fastest counts."
     )
-    parser.add_argument("--child", choices=["sim", "ciw"], help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=["sim", "ciw", "floor"], help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.child == "floor":
+        print(json.dumps(child_floor(args.db, args.out)))
+        return
     if args.child == "sim":
         print(json.dumps(child_sim(args.requests, args.agents, args.db)))
         return
@@ -216,6 +284,16 @@ def main(argv: list[str] | None = None) -> None:
         ref["customers"] / ref["cpu_s"]
     )
     print(f"cpu_ratio={cpu_ratio:.2f} (customers per CPU second, both processes, sim/ciw)")
+    floor = min(sims, key=lambda side: side["floor_seconds"])
+    parts = ", ".join(f"{table} {floor[f'floor_{table}_s']:.2f} s" for table in FLOOR_TABLES)
+    print(
+        f"store floor (the rows alone) {floor['floor_seconds']:7.2f} s  CPU "
+        f"{floor['floor_cpu_s']:.2f} s  ({parts})"
+    )
+    print(
+        f"cap={ref['seconds'] / floor['floor_seconds']:.2f} (ciw's time over the store floor: "
+        "the highest ratio a pipeline writing this log to SQLite can reach)"
+    )
     print(f"ratio={full_rate / ref_rate:.2f} rss_mb={rss:.0f}")
 
 

@@ -71,3 +71,35 @@ def test_mem_profile_zones_workload_runs_at_a_tiny_size() -> None:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "growth 300 -> 600 requests" in done.stdout, done.stdout[-2000:]
+
+
+def test_mmc_store_floor_inserts_exactly_the_rows_the_run_wrote(tmp_path: Path) -> None:
+    """The store floor times the real rows: every row of the run, none left out, none changed."""
+    import sqlite3
+
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import bench_mmc
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    db, copy = tmp_path / "mmc.db", tmp_path / "floor.db"
+    bench_mmc.child_sim(400, 5, str(db))
+    timings = bench_mmc.child_floor(str(db), str(copy))
+    assert timings["seconds"] > 0 and set(bench_mmc.FLOOR_TABLES) <= {
+        key.removesuffix("_s") for key in timings
+    }
+    source, target = sqlite3.connect(db), sqlite3.connect(copy)
+    tables = [
+        name
+        for (name,) in source.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        if name not in ("store_meta", "sqlite_sequence")  # the store's own, not the run's
+    ]
+    assert len(tables) == 5
+    for table in tables:
+        rows = source.execute(f"SELECT * FROM {table} ORDER BY 1, 2, 3").fetchall()
+        assert rows, table
+        assert target.execute(f"SELECT * FROM {table} ORDER BY 1, 2, 3").fetchall() == rows
+    schema = (
+        "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name"
+    )
+    assert target.execute(schema).fetchall() == source.execute(schema).fetchall()
