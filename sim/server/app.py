@@ -115,7 +115,9 @@ class Api:
         self.router = Router()
 
     async def dispatch(self, request: Request) -> Response:
-        method, path = request.method, request.url.path
+        # The scope's path, not request.url: that decodes the query string as
+        # UTF-8 and raises on other bytes (which some ASGI servers pass on).
+        method, path = request.method, str(request.scope["path"])
         try:
             match = self.router.match(method, raw_path(request.scope))
             op = match.op
