@@ -70,7 +70,9 @@ def cases() -> list[Any]:
             found = [r for r in valid_requests(op) if isinstance(_value(r.body, path), str)]
             if found:
                 where = ".".join(str(p) for p in path)
-                out.append(pytest.param(op, found[0], path, pattern, id=f"{op.service}.{op.name}:{where}"))
+                out.append(
+                    pytest.param(op, found[0], path, pattern, id=f"{op.service}.{op.name}:{where}")
+                )
     return out
 
 
