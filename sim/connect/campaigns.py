@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from sim.connect.config import CoreConfig
-from sim.connect.errors import CAMPAIGNS_V2, ServiceError
+from sim.connect.errors import CAMPAIGNS_V2, ServiceError, join_problems
 from sim.connect.ids import iso8601
 from sim.connect.models_campaign import CreateCampaignRequest
 from sim.connect.models_campaign_v2 import CreateCampaignRequestV2
@@ -197,7 +197,7 @@ def _planning_v2(req: CreateCampaignRequestV2, c: Campaign) -> None:
     if req.communicationLimitsOverride is not None:
         c.communication_limits = communication_limits(req.communicationLimitsOverride)
     if problems:
-        raise ServiceError("ValidationException", "; ".join(problems), service=CAMPAIGNS_V2)
+        raise ServiceError("ValidationException", join_problems(problems), service=CAMPAIGNS_V2)
 
 
 def resource_errors(config: CoreConfig, c: Campaign) -> list[str]:

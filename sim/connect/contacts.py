@@ -19,7 +19,13 @@ from pydantic import ValidationError
 
 from sim.connect.campaigns import PAUSED, RUNNING, Campaign
 from sim.connect.config import CoreConfig
-from sim.connect.errors import CONNECT, format_errors, format_loc, validation_error
+from sim.connect.errors import (
+    CONNECT,
+    format_errors,
+    format_loc,
+    join_problems,
+    validation_error,
+)
 from sim.connect.fastpath import ContactItem, contact_items
 from sim.connect.ids import new_uuid
 from sim.connect.models_contact import (
@@ -107,7 +113,7 @@ def _parse_with_errors(request: Mapping[str, Any], exc: ValidationError) -> Batc
             items.append(CONTACT_DATA_REQUEST.validate_python(raw))
             continue
         errs.sort(key=lambda e: _ORDER[e["loc"][2]])
-        msg = "; ".join(f"{format_loc(e['loc'][2:])}: {e['msg']}" for e in errs)
+        msg = join_problems([f"{format_loc(e['loc'][2:])}: {e['msg']}" for e in errs])
         items.append(ItemFailure(ITEM_MEMBER_CODES[errs[0]["loc"][2]], msg))
     ids = [raw.get("RequestIdentifier") for raw in raw_items]
     return Batch(request["InstanceId"], request.get("ClientToken"), items, ids)

@@ -3,7 +3,7 @@ the validation of a request that raises them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -114,9 +114,21 @@ def format_loc(loc: Iterable[int | str]) -> str:
     return "".join(out) or "(request)"
 
 
+MAX_PROBLEMS = 100
+"""Problems a message names before it only counts the rest: a 1 MiB body can
+hold ~80,000 bad members, and naming each made a 24 MB answer."""
+
+
+def join_problems(problems: Sequence[str]) -> str:
+    """The problems joined by ``; ``: the first MAX_PROBLEMS, then how many more."""
+    shown = "; ".join(problems[:MAX_PROBLEMS])
+    more = len(problems) - MAX_PROBLEMS
+    return shown if more <= 0 else f"{shown}; ... and {more} more problems"
+
+
 def format_errors(errors: Iterable[Mapping[str, Any]]) -> str:
-    """Every error as ``loc: msg``, joined by ``; ``."""
-    return "; ".join(f"{format_loc(e['loc'])}: {e['msg']}" for e in errors)
+    """Every error as ``loc: msg``, joined by ``join_problems``."""
+    return join_problems([f"{format_loc(e['loc'])}: {e['msg']}" for e in errors])
 
 
 def from_validation_error(service: str, exc: ValidationError) -> ServiceError:

@@ -21,6 +21,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -31,7 +32,7 @@ from pydantic import (
     model_validator,
 )
 
-from sim.connect.patterns import java
+from sim.connect.patterns import java, whole
 
 _WIRE = ConfigDict(extra="ignore")
 # Tag keys use a look-ahead, which the default Rust regex engine lacks.
@@ -109,11 +110,21 @@ DestinationPhoneNumber = Annotated[str, Field(max_length=20, pattern=java(r"[\d\
 DialAttributeName = Annotated[str, Field(max_length=32767, pattern=r"^[a-zA-Z0-9\-_]+$")]
 DialAttributeValue = Annotated[str, Field(max_length=32767)]
 DialAttributes = dict[DialAttributeName, DialAttributeValue]
-TagKey = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^(?!aws:)[a-zA-Z+-=._:/]+$")]
+# The models on the python-re engine (for TagKey's look-ahead) check their
+# patterned fields whole as well (``whole``): there ``$`` would take a final "\\n".
+_TAG_KEY = r"^(?!aws:)[a-zA-Z+-=._:/]+$"
+TagKey = Annotated[
+    str, Field(min_length=1, max_length=128, pattern=_TAG_KEY), AfterValidator(whole(_TAG_KEY))
+]
 TagValue = Annotated[str, Field(max_length=256)]
 TagMap = dict[TagKey, TagValue]
-InstanceIdV1 = Annotated[str, Field(max_length=256, pattern=r"^[a-zA-Z0-9_\-.]*$")]
-CampaignIdV1 = Annotated[str, Field(max_length=256, pattern=java(r"[\S]*"))]
+_INSTANCE_ID_V1, _CAMPAIGN_ID_V1 = r"^[a-zA-Z0-9_\-.]*$", java(r"[\S]*")
+InstanceIdV1 = Annotated[
+    str, Field(max_length=256, pattern=_INSTANCE_ID_V1), AfterValidator(whole(_INSTANCE_ID_V1))
+]
+CampaignIdV1 = Annotated[
+    str, Field(max_length=256, pattern=_CAMPAIGN_ID_V1), AfterValidator(whole(_CAMPAIGN_ID_V1))
+]
 DialRequestIdV1 = Annotated[str, Field(max_length=256, pattern=r"^[a-zA-Z0-9_\-.]*$")]
 
 

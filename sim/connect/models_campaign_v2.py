@@ -35,7 +35,7 @@ from sim.connect.models_v2_config import (
     CommunicationTimeConfig,
     Schedule,
 )
-from sim.connect.patterns import java
+from sim.connect.patterns import java, whole
 
 _WIRE = ConfigDict(extra="ignore")
 _WIRE_PY_RE = ConfigDict(extra="ignore", regex_engine="python-re")
@@ -59,8 +59,17 @@ def _shallow(value: dict[str, Any]) -> dict[str, Any]:
 
 
 Opaque = Annotated[dict[str, Any], AfterValidator(_shallow)]
-CampaignIdV2 = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[-:/a-zA-Z0-9]+$")]
-InstanceIdV2 = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[-_.a-zA-Z0-9]+$")]
+_CAMPAIGN_ID_V2, _INSTANCE_ID_V2 = r"^[-:/a-zA-Z0-9]+$", r"^[-_.a-zA-Z0-9]+$"
+CampaignIdV2 = Annotated[
+    str,
+    Field(min_length=1, max_length=256, pattern=_CAMPAIGN_ID_V2),
+    AfterValidator(whole(_CAMPAIGN_ID_V2)),  # python-re models use it (models_campaign)
+]
+InstanceIdV2 = Annotated[
+    str,
+    Field(min_length=1, max_length=256, pattern=_INSTANCE_ID_V2),
+    AfterValidator(whole(_INSTANCE_ID_V2)),
+]
 DialRequestIdV2 = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[-_.a-zA-Z0-9]+$")]
 BandwidthAllocationV2 = Annotated[float, Strict(), Field(ge=0, le=2)]
 RingTimeout = Annotated[int, Strict(), Field(ge=15, le=60)]

@@ -11,6 +11,9 @@ tests/connect/test_oracle.py compares ``java(botocore's pattern)`` with ours.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 _SPACE = r" \t\n\x0B\f\r"
 _INSIDE = {"d": "0-9", "s": _SPACE, "w": "a-zA-Z0-9_"}
 _OUTSIDE = {
@@ -53,3 +56,21 @@ def java(pattern: str) -> str:
         out.append(ch)
         i += 1
     return f"^{''.join(out)}$"
+
+
+def whole(pattern: str) -> Callable[[str], str]:
+    """A validator refusing a value that ``pattern`` does not match whole.
+
+    For the fields of models on pydantic's python-re engine (which a
+    look-ahead needs), where ``$`` also matches before a final newline:
+    ``"default-instance\\n"`` would pass ``^[-_.a-zA-Z0-9]+$`` there. (The
+    default Rust engine's ``$`` is the end of the text.)
+    """
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if compiled.fullmatch(value) is None:
+            raise ValueError(f"String should match pattern '{pattern}'")
+        return value
+
+    return check

@@ -32,6 +32,7 @@ from sim.connect.errors import (
     CAMPAIGNS_V2,
     Context,
     ServiceError,
+    join_problems,
     not_found,
     validate,
     validation_error,
@@ -91,7 +92,7 @@ class CampaignRegistry:
             )
         errors = resource_errors(self.config, c)
         if errors:
-            raise validation_error(service, "; ".join(errors))
+            raise validation_error(service, join_problems(errors))
         c.id = campaign_id if campaign_id is not None else new_uuid(self.rng)
         c.arn = campaign_arn(self.config, c.id)
         c.seq, self._next_seq = self._next_seq, self._next_seq + 1

@@ -17,6 +17,7 @@ from datetime import date
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sim.connect.errors import join_problems
 from sim.connect.ids import to_posix
 from sim.connect.models_v2_config import CommunicationLimits as WireLimits
 from sim.connect.models_v2_config import (
@@ -45,7 +46,7 @@ class ConfigError(ValueError):
     names each one as ``path: message``."""
 
     def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
+        super().__init__(join_problems(problems))
         self.problems = problems
 
 

@@ -8,6 +8,7 @@ port in a thread; ``serve`` runs it in the foreground (``sim serve``).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import socket
@@ -21,7 +22,7 @@ from urllib.parse import quote
 import uvicorn
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import request_response
 
@@ -36,6 +37,7 @@ from sim.server.protocol import (
     error_response,
     internal_error,
     ok_response,
+    serialization_error,
     service_of_path,
     too_large,
     unknown_operation,
@@ -45,6 +47,11 @@ from sim.server.routes import DIAL_REQUEST, Match, Operation, Router
 from sim.store import Store
 
 log = logging.getLogger("sim.server")
+
+# Wall seconds a shutdown waits for open requests before cutting them off:
+# without a bound, one client that never finishes its request (a stalled or
+# hostile one) would keep the server up and the run unfinished for ever.
+SHUTDOWN_GRACE_S = 5
 
 
 def _scenario(scenario: Scenario | str | Path | None) -> Scenario:
@@ -56,17 +63,30 @@ def _scenario(scenario: Scenario | str | Path | None) -> Scenario:
 
 
 async def _read_body(request: Request, limit: int, service: str) -> bytes:
-    """The request body, refusing (413) as soon as it passes ``limit`` bytes."""
+    """The request body, refusing (413) as soon as it passes ``limit`` bytes.
+
+    A body that never arrives whole is not a bug of ours: a client that hangs
+    up mid-body gets SerializationException (which it will not read), and
+    one still sending when a shutdown's grace period ends (uvicorn cancels
+    it) gets the service's internal error, both in AWS form, unlogged.
+    """
     declared = request.headers.get("content-length")
     if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise too_large(service, limit)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large(service, limit)
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise too_large(service, limit)
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise serialization_error(service, "The client closed the connection mid-body") from None
+    except asyncio.CancelledError:
+        # Answering (rather than re-raising) ends the task, which is what the
+        # cancelling shutdown wants; the request had not reached the simulation.
+        raise internal_error(service, "The server shut down before the body arrived") from None
     return b"".join(chunks)
 
 
@@ -95,7 +115,9 @@ class Api:
         self.router = Router()
 
     async def dispatch(self, request: Request) -> Response:
-        method, path = request.method, request.url.path
+        # The scope's path, not request.url: that decodes the query string as
+        # UTF-8 and raises on other bytes (which some ASGI servers pass on).
+        method, path = request.method, str(request.scope["path"])
         try:
             match = self.router.match(method, raw_path(request.scope))
             op = match.op
@@ -211,7 +233,13 @@ class ServerHandle:
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
         self.port: int = self._socket.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+        config = uvicorn.Config(
+            app,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, name="sim-server", daemon=True)
 
@@ -310,7 +338,14 @@ def serve(
     sock = listening_socket(host, port)
     try:
         server = uvicorn.Server(
-            uvicorn.Config(app, host=host, port=port, log_level="info", lifespan="on")
+            uvicorn.Config(
+                app,
+                host=host,
+                port=port,
+                log_level="info",
+                lifespan="on",
+                timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
+            )
         )
         shown = f"[{host}]" if ":" in host else host
         logging.getLogger("uvicorn.error").info(

@@ -65,10 +65,32 @@ def copy_rows(
     conn: Connection, statement: CopyStatement, run_id: int, rows: Sequence[Sequence[Any]]
 ) -> None:
     """Stream ``rows`` (every column but ``run_id``) into the table, inside ``conn``'s
-    transaction; a failure (e.g. a unique violation) raises a ``psycopg.Error``."""
+    transaction; a failure (e.g. a unique violation) raises a ``psycopg.Error``.
+
+    PostgreSQL text cannot hold U+0000, which any JSON string may carry (a
+    client's RequestIdentifier, say): if the server refuses a row for it,
+    the batch is copied again with U+FFFD in its place. The event log is not
+    touched (its payload is JSON, where the character is escaped); only a
+    projection's text column loses the NUL. The first try runs in a
+    savepoint, so the happy path costs one round trip more, not a scan.
+    """
     driver: Any = conn.connection.driver_connection
+    try:
+        with driver.transaction():  # a savepoint in conn's transaction
+            _copy(driver, statement, run_id, rows)
+    except psycopg.errors.CharacterNotInRepertoire:
+        _copy(driver, statement, run_id, [_without_nul(row) for row in rows])
+
+
+def _copy(
+    driver: Any, statement: CopyStatement, run_id: int, rows: Sequence[Sequence[Any]]
+) -> None:
     with driver.cursor() as cursor, cursor.copy(statement.sql) as copy:
         copy.set_types(statement.types)
         write = copy.write_row
         for row in rows:
             write((run_id, *row))
+
+
+def _without_nul(row: Sequence[Any]) -> tuple[Any, ...]:
+    return tuple(v.replace("\x00", "\ufffd") if type(v) is str else v for v in row)

@@ -169,7 +169,8 @@ contacts = Table(
     Column("contact_id", String(64), nullable=False),
     Column("seq", Integer, nullable=False),  # emission order of the projector (replay order)
     Column("campaign_id", String(200)),
-    Column("dial_request_id", String(64)),
+    # A dial request's UUID, or BatchPutContact's RequestIdentifier (the model: up to 80).
+    Column("dial_request_id", String(80)),
     Column("attempt", Integer),
     Column("instance_id", String(200)),
     Column("queue_id", String(200)),

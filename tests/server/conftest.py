@@ -120,6 +120,7 @@ class Asgi:
         *,
         key: str | None = USER_KEY,
         content_type: str | None = "application/json",
+        query: bytes = b"",
     ) -> Reply:
         raw = raw_path.encode() if isinstance(raw_path, str) else raw_path
         headers = [(b"host", b"sim.test"), (b"content-length", str(len(body)).encode())]
@@ -135,7 +136,7 @@ class Asgi:
             "scheme": "http",
             "path": unquote(raw.decode(errors="replace")),
             "raw_path": raw,
-            "query_string": b"",
+            "query_string": query,
             "root_path": "",
             "headers": headers,
             "client": ("127.0.0.1", 50000),

@@ -194,3 +194,21 @@ def test_bad_requests_keep_the_connection_alive(server: ServerHandle) -> None:
             assert connection.sock is sock, f"{method} {path} dropped the connection"
     finally:
         connection.close()
+
+
+def test_a_body_with_many_problems_gets_a_bounded_message(http: httpx.Client) -> None:
+    """A 1 MiB body can hold ~80,000 bad tags: the message named each one, a
+    24 MB answer (both spellings) to a 1 MiB request. It names the first
+    MAX_PROBLEMS and counts the rest."""
+    from sim.connect.errors import MAX_PROBLEMS
+
+    tags = b",".join(b'"k%d":1' % i for i in range(80_000))
+    body = b'{"name": "x", "connectInstanceId": "default-instance", "tags": {' + tags + b"}}"
+    response = http.put("/campaigns", content=body, headers={"Content-Type": "application/json"})
+    assert_aws_error(response, 400, "ValidationException")
+    assert len(response.content) < 64 * 1024
+    message = response.json()["message"]
+    assert message.startswith("dialerConfig: Field required; outboundCallConfig: Field required")
+    assert message.count("; ") == MAX_PROBLEMS  # the last one introduces the count
+    assert message.endswith(f"... and {80_002 - MAX_PROBLEMS} more problems")
+    assert_still_serving(http)

@@ -10,7 +10,7 @@ import pytest
 from sim.server import OPERATIONS, Operation, create_app
 from sim.server.routes import LABELS, labels_of
 
-from .conftest import INSTANCE, NO_THROTTLE, PRINCIPAL_KEY, Asgi
+from .conftest import INSTANCE, NO_THROTTLE, PRINCIPAL_KEY, V1, Asgi
 from .oracle import VALIDATION, model_of, valid_requests
 from .test_strict import path_of
 
@@ -114,3 +114,16 @@ def test_a_wrong_method_lists_the_allowed_ones(asgi: Asgi) -> None:
     assert reply.headers["allow"] == "DELETE, GET"
     reply = asgi.request("BREW", "/campaigns-state")
     assert (reply.status, reply.headers["allow"]) == (405, "POST")
+
+
+@pytest.mark.parametrize("query", [b"X-Amz-Credential=\xff/x", b"a=\xc3\x28", b"\xff"])
+def test_a_query_string_not_utf8_is_no_server_error(asgi: Asgi, query: bytes) -> None:
+    """uvicorn's h11 refuses such bytes, but other ASGI servers pass them on:
+    the app read its path through Starlette's URL, which decodes the query
+    string as UTF-8, and answered a plain-text 500 with a traceback."""
+    reply = asgi.request("GET", f"/campaigns/{V1}/state", query=query)
+    assert (reply.status, reply.json()) == (200, {"state": "Running"})
+    reply = asgi.request("GET", "/no/such/path", query=query)
+    assert (reply.status, reply.code) == (404, "UnknownOperationException")
+    unsigned = asgi.request("GET", f"/campaigns/{V1}/state", key=None, query=query)
+    assert unsigned.status == 403 or query.startswith(b"X-Amz-Credential")
