@@ -13,6 +13,7 @@ import pytest
 
 from sim.server import create_app
 from sim.store import Store
+from sim.store.replay import replay
 
 from .conftest import INSTANCE, NO_THROTTLE, PRINCIPAL_KEY, Asgi
 from .oracle import contact_item
@@ -43,5 +44,6 @@ def test_any_request_identifier_is_recorded(postgres_url: str, rid: str) -> None
         assert len(events) == run.events
         (initiated,) = [e for e in events if e.stream_id == made["ContactId"]]
         assert initiated.payload["request_identifier"] == rid  # the log keeps it exactly
+        assert replay(store, run_id).equal  # the projection's U+FFFD is the stored form
     finally:
         store.dispose()
