@@ -122,4 +122,6 @@ class LimitBook:
             else:
                 self._in_flight.pop(key, None)
             if counts_toward_limits(outcome):
-                ledger.record(phone, dialed_at)
+                # A call dialed before the ledger existed (limits Put while it was
+                # up) counts from the ledger's start: over-counting, as AWS errs.
+                ledger.record(phone, max(dialed_at, ledger.epoch))

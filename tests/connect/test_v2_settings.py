@@ -233,3 +233,33 @@ def test_the_same_update_twice_changes_nothing_the_second_time() -> None:
         call(core, "UpdateCampaignSchedule", {"id": cid, "schedule": SCHEDULE}, now=now)
     assert [e.type for e in sink.events if e.stream_id == cid].count("CAMPAIGN_UPDATED") == 1
     assert core.campaign(cid).last_modified == T0 + 1
+
+
+def test_a_call_dialed_before_instance_limits_were_put_counts_when_it_ends() -> None:
+    """A client Puts instance limits while a call is up (sim serve). The next dial
+    creates the instance ledger; the earlier call then ends and counts under the
+    new limits, instead of raising (before: ValueError, a time before the
+    ledger's epoch, out of the engine's callback: the run stopped)."""
+    from .conftest import ingest
+
+    core, sink = make_core()
+    cid = core.create_campaign(v2_create(), api="v2", now=T0)
+    core.start_campaign(cid, T0)
+    items = [outbound_item(i, expires=T0 + 3600) for i in (0, 1, 2)]
+    items[2]["channelSubtypeParameters"]["telephony"]["destinationPhoneNumber"] = "+14440000000"
+    put_outbound(core, cid, items)
+    ingest(core, cid, 3)
+    [first] = core.take_contacts(cid, 1, T0 + 10)  # no limits yet
+    config = {
+        "allChannelSubtypes": {
+            "communicationLimitsList": [{"maxCountPerRecipient": 1, "frequency": 1, "unit": "DAY"}]
+        }
+    }
+    path = {"connectInstanceId": INSTANCE, "communicationLimitsConfig": config}
+    call(core, "PutInstanceCommunicationLimits", path, now=T0 + 20)
+    [second] = core.take_contacts(cid, 1, T0 + 30)  # another number: the ledger starts
+    assert second.phone_number != first.phone_number
+    core.attempt_over(cid, first.phone_number, T0 + 10, "CONNECTED")
+    assert core.take_contacts(cid, 1, T0 + 40) == []  # the first number again: over 1/day
+    skipped = [e for e in sink.events if e.type == "DIAL_REQUEST_EXPIRED"]
+    assert [e.payload["reason"] for e in skipped] == ["communication_limit"]
