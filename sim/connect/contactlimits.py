@@ -95,6 +95,7 @@ class LimitBook:
         n: int,
         now: float,
         events: list[Event],
+        lead: float = 0.0,
     ) -> list[WaitingContact]:
         """The taken contacts whose recipients are within their limits, topped up
         from the buffer to ``n``; the others end EXPIRED (``communication_limit``)
@@ -108,7 +109,7 @@ class LimitBook:
                     events += contact_expired(contact, now, REASON_LIMIT, buf.amd_default)
             if len(keep) >= n:
                 break
-            taken, more = buf.take_waiting(n - len(keep), now)
+            taken, more = buf.take_waiting(n - len(keep), now, lead)
             events += more
         return keep
 

@@ -382,3 +382,36 @@ def test_staffing_for_a_deadline_needs_more_agents_over_four_zones(
         answers[name] = result.agents
     assert answers["one zone"] is not None and answers["four zones"] is not None
     assert answers["four zones"] > answers["one zone"], answers
+
+
+def test_a_preview_is_placed_inside_the_window_it_was_taken_in(tmp_path: Path) -> None:
+    """Preview: the agent reviews a contact for up to the timeout (30 s) before the
+    call is placed. A window of 09:00-09:02 New York time: every call rings by
+    09:02, so no contact is taken in its last 30 s. (Before: contacts taken
+    at 09:01:47 rang at 09:02:01 and 09:02:05, after the window closed.)"""
+    every_day = {day: [{"startTime": "T09:00", "endTime": "T09:02"}] for day in DAYS}
+    hours = {"openHours": {"dailyHours": every_day}}
+    campaign = {
+        "id": "c1",
+        "api": "v2",
+        "mode": "preview",
+        "queue": "q",
+        "communication_time": {
+            "localTimeZoneConfig": {"defaultTimeZone": "America/New_York"},
+            "telephony": hours,
+        },
+        "sources": [
+            {"kind": "schedule", "batches": [{"at": 0, "count": 25}], "expires_after": "1h"}
+        ],
+    }
+    data = base_dict(start="2026-10-06T13:00:00+00:00", horizon=7200, campaigns=[campaign])
+    ran = run(build(data))
+    rings = [e.time for e in ran.events() if e.type == "RINGING"]
+    assert len(rings) >= 5
+    zone = "America/New_York"
+    late = [
+        datetime.fromtimestamp(t, ZoneInfo(zone)).time()
+        for t in rings
+        if not wall_open(hours, zone, t)
+    ]
+    assert late == []
