@@ -33,6 +33,8 @@ class LimitBook:
         self._instance_limits = instance_limits
         self._instance: ContactLedger | None = None
         self._campaigns: dict[str, ContactLedger] = {}
+        # Deleted campaigns, whose calls still up must end under their limits.
+        self.deleted: dict[str, Campaign] = {}
         # Attempts in progress per (ledger, recipient): they count until they end.
         self._in_flight: dict[tuple[int, str], int] = {}
 

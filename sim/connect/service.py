@@ -247,7 +247,9 @@ class OutboundCore:
         self, service: str, operation: str, request: Mapping[str, Any], context: Context, now: float
     ) -> dict[str, Any]:
         req = validate(_ID_ADAPTER[service], service, request, context)
-        self.registry.delete(self.registry.lookup(service, req.id), now)
+        c = self.registry.lookup(service, req.id)
+        self.registry.delete(c, now)
+        self._limits.deleted[c.id] = c  # its calls still up end under its limits
         return {}
 
     # -- dial requests ---------------------------------------------------------------
@@ -422,7 +424,7 @@ class OutboundCore:
     def attempt_over(self, campaign_id: str, phone: str, dialed_at: float, outcome: str) -> None:
         """A dial handed out by ``take_contacts`` ended with ``outcome``: counted
         toward the recipient's limits if it reached someone (no-op without limits)."""
-        c = self._campaigns.get(campaign_id)
+        c = self._campaigns.get(campaign_id) or self._limits.deleted.get(campaign_id)
         if c is not None and self._limits.applies(c):
             self._limits.attempt_over(c, phone, dialed_at, outcome)
 

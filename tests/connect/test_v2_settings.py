@@ -263,3 +263,38 @@ def test_a_call_dialed_before_instance_limits_were_put_counts_when_it_ends() -> 
     assert core.take_contacts(cid, 1, T0 + 40) == []  # the first number again: over 1/day
     skipped = [e for e in sink.events if e.type == "DIAL_REQUEST_EXPIRED"]
     assert [e.payload["reason"] for e in skipped] == ["communication_limit"]
+
+
+def test_a_call_of_a_deleted_campaign_still_ends_under_the_instance_limits() -> None:
+    """DeleteCampaign while a call is up (sim serve): when the call ends it counts
+    toward the instance limits and no longer holds its number as in progress.
+    (Before: its end was ignored, so the number stayed 'in progress' for good and
+    no campaign could call it again under 1/day, even days later.)"""
+    from .conftest import ingest
+
+    core, sink = make_core()
+    config = {
+        "allChannelSubtypes": {
+            "communicationLimitsList": [{"maxCountPerRecipient": 1, "frequency": 1, "unit": "DAY"}]
+        }
+    }
+    path = {"connectInstanceId": INSTANCE, "communicationLimitsConfig": config}
+    call(core, "PutInstanceCommunicationLimits", path)
+    gone, other = (core.create_campaign(v2_create(), api="v2", now=T0) for _ in range(2))
+    for cid in (gone, other):
+        core.start_campaign(cid, T0)
+    put_outbound(core, gone, [outbound_item(0, expires=T0 + 3600)])
+    ingest(core, gone, 1)
+    [first] = core.take_contacts(gone, 1, T0 + 10)
+    call(core, "DeleteCampaign", {"id": gone}, now=T0 + 20)
+    core.attempt_over(gone, first.phone_number, T0 + 10, "CONNECTED")
+    put_outbound(core, other, [outbound_item(0, expires=T0 + 7200)], now=T0 + 30)
+    ingest(core, other, 1, now=T0 + 30)
+    assert core.take_contacts(other, 1, T0 + 40) == []  # counted: 1 a day
+    later = T0 + DAY_S + 60
+    item = outbound_item(1, expires=later + 3600)
+    item["channelSubtypeParameters"]["telephony"]["destinationPhoneNumber"] = first.phone_number
+    put_outbound(core, other, [item], now=later)
+    ingest(core, other, 1, now=later)
+    taken = core.take_contacts(other, 1, later)
+    assert [c.phone_number for c in taken] == [first.phone_number]  # a day later: allowed
