@@ -10,7 +10,7 @@ from sim.connect import ServiceError
 from sim.connect.v2config import DAY_S, CampaignLimits, Limit
 from sim.domain import PAYLOAD_KEYS
 
-from .conftest import INSTANCE, T0, make_core, outbound_item, put_outbound, v2_create
+from .conftest import INSTANCE, T0, ingest, make_core, outbound_item, put_outbound, v2_create
 
 V2 = "connectcampaignsv2"
 TIME = {
@@ -240,8 +240,6 @@ def test_a_call_dialed_before_instance_limits_were_put_counts_when_it_ends() -> 
     creates the instance ledger; the earlier call then ends and counts under the
     new limits, instead of raising (before: ValueError, a time before the
     ledger's epoch, out of the engine's callback: the run stopped)."""
-    from .conftest import ingest
-
     core, sink = make_core()
     cid = core.create_campaign(v2_create(), api="v2", now=T0)
     core.start_campaign(cid, T0)
@@ -270,9 +268,7 @@ def test_a_call_of_a_deleted_campaign_still_ends_under_the_instance_limits() -> 
     toward the instance limits and no longer holds its number as in progress.
     (Before: its end was ignored, so the number stayed 'in progress' for good and
     no campaign could call it again under 1/day, even days later.)"""
-    from .conftest import ingest
-
-    core, sink = make_core()
+    core, _ = make_core()
     config = {
         "allChannelSubtypes": {
             "communicationLimitsList": [{"maxCountPerRecipient": 1, "frequency": 1, "unit": "DAY"}]
