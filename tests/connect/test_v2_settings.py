@@ -294,3 +294,36 @@ def test_a_call_of_a_deleted_campaign_still_ends_under_the_instance_limits() -> 
     ingest(core, other, 1, now=later)
     taken = core.take_contacts(other, 1, later)
     assert [c.phone_number for c in taken] == [first.phone_number]  # a day later: allowed
+
+
+def test_instance_limits_removed_and_put_again_while_a_call_is_up() -> None:
+    """Put 1/day, a call starts, the limits are removed, the call ends, 1/day is
+    Put again: the call counts (the history so far) and is no longer in progress,
+    so the number may be called again a day later. (Before: its end was ignored
+    while no limits applied, and the number stayed 'in progress' for good.)"""
+    core, _ = make_core()
+    one_a_day = {
+        "allChannelSubtypes": {
+            "communicationLimitsList": [{"maxCountPerRecipient": 1, "frequency": 1, "unit": "DAY"}]
+        }
+    }
+
+    def put_limits(config: dict[str, Any], now: float) -> None:
+        path = {"connectInstanceId": INSTANCE, "communicationLimitsConfig": config}
+        call(core, "PutInstanceCommunicationLimits", path, now=now)
+
+    put_limits(one_a_day, T0)
+    cid = core.create_campaign(v2_create(), api="v2", now=T0)
+    core.start_campaign(cid, T0)
+    put_outbound(core, cid, [outbound_item(0, expires=T0 + 3600)])
+    ingest(core, cid, 1)
+    [first] = core.take_contacts(cid, 1, T0 + 10)
+    put_limits({}, T0 + 20)
+    core.attempt_over(cid, first.phone_number, T0 + 10, "CONNECTED")
+    put_limits(one_a_day, T0 + 30)
+    later = T0 + DAY_S + 60
+    item = outbound_item(1, expires=later + 3600)
+    item["channelSubtypeParameters"]["telephony"]["destinationPhoneNumber"] = first.phone_number
+    put_outbound(core, cid, [item], now=later)
+    ingest(core, cid, 1, now=later)
+    assert [c.phone_number for c in core.take_contacts(cid, 1, later)] == [first.phone_number]
