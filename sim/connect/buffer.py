@@ -181,19 +181,24 @@ class CampaignBuffer:
             events += self.drain(now, REASON_STOPPED)
         return events
 
-    def next_opening(self, now: float) -> float | None:
-        """When a closed zone with waiting contacts opens next (None: no such zone)."""
+    def next_opening(self, now: float, lead: float = 0.0) -> float | None:
+        """When a closed zone with waiting contacts opens next (None: no such zone);
+        with a ``lead``, a zone closing within ``lead`` counts as closed."""
         waiting = self.waiting
-        return waiting.next_opening(now) if isinstance(waiting, ZonedQueue) else None
+        return waiting.next_opening(now, lead) if isinstance(waiting, ZonedQueue) else None
 
-    def take_waiting(self, n: int, now: float) -> tuple[list[WaitingContact], list[Event]]:
+    def take_waiting(
+        self, n: int, now: float, lead: float = 0.0
+    ) -> tuple[list[WaitingContact], list[Event]]:
         """Up to ``n`` waiting contacts, FIFO, to dial now; expired ones end.
 
         Under calling hours only contacts of zones open at ``now`` are taken
-        (FIFO across those zones)."""
+        (FIFO across those zones), and with a ``lead`` only of zones open
+        through ``now + lead`` (a preview is dialed up to ``lead`` after it is
+        taken)."""
         waiting = self.waiting
         if isinstance(waiting, ZonedQueue):
-            return self._take_zoned(waiting, n, now)
+            return self._take_zoned(waiting, n, now, lead)
         taken: list[WaitingContact] = []
         events: list[Event] = []
         while len(taken) < n:
@@ -209,11 +214,11 @@ class CampaignBuffer:
         return taken, events
 
     def _take_zoned(
-        self, waiting: ZonedQueue, n: int, now: float
+        self, waiting: ZonedQueue, n: int, now: float, lead: float
     ) -> tuple[list[WaitingContact], list[Event]]:
         taken: list[WaitingContact] = []
         events: list[Event] = []
-        heads = waiting.open_heads(now)
+        heads = waiting.open_heads(now, lead)
         while heads and len(taken) < n:
             contact = waiting.pop_next(heads)
             if contact.expiration <= now:

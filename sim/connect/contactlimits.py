@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from sim.connect.campaigns import Campaign
 
 REASON_LIMIT = "communication_limit"
+INSTANCE = ""  # the instance ledger's role (a campaign id is never empty)
 
 
 class LimitBook:
@@ -33,8 +34,20 @@ class LimitBook:
         self._instance_limits = instance_limits
         self._instance: ContactLedger | None = None
         self._campaigns: dict[str, ContactLedger] = {}
-        # Attempts in progress per (ledger, recipient): they count until they end.
-        self._in_flight: dict[tuple[int, str], int] = {}
+        # Deleted campaigns, whose calls still up must end under their limits.
+        self.deleted: dict[str, Campaign] = {}
+        # Attempts in progress per (ledger role, recipient): they count until they
+        # end. The role is the campaign id for its own ledger, INSTANCE for the
+        # instance's, so an attempt stays in progress across new instance limits.
+        self._in_flight: dict[tuple[str, str], int] = {}
+        # Per (campaign, recipient): the roles each of its attempts in progress was
+        # counted under, so its end undoes exactly that, whatever the limits are by then.
+        self._charged: dict[tuple[str, str], list[tuple[str, ...]]] = {}
+
+    @property
+    def counting(self) -> bool:
+        """Whether some attempt in progress was counted under a limit (cheap)."""
+        return bool(self._charged)
 
     def applies(self, c: Campaign) -> bool:
         """Whether any limit applies to the campaign's dials now (cheap)."""
@@ -45,14 +58,15 @@ class LimitBook:
             return True
         return bool(self._instance_limits()) and (own is None or own.instance_limits)
 
-    def _ledgers(self, c: Campaign, now: float) -> list[ContactLedger]:
+    def _ledgers(self, c: Campaign, now: float) -> list[tuple[str, ContactLedger]]:
+        """The (role, ledger) pairs whose limits apply to the campaign's dials now."""
         out = []
         own = c.communication_limits
         if own is not None and own.limits:
             ledger = self._campaigns.get(c.id)
             if ledger is None:
                 ledger = self._campaigns[c.id] = ContactLedger(own.limits, epoch=now)
-            out.append(ledger)
+            out.append((c.id, ledger))
         limits = self._instance_limits()
         if limits and (own is None or own.instance_limits):
             old = self._instance
@@ -61,30 +75,25 @@ class LimitBook:
             elif old.limits != tuple(sorted(limits, key=lambda lim: lim.max_count)):
                 # New instance limits (a Put during the run) count the history so far.
                 ledger = old.relimited(limits)
-                self._move_in_flight(old, ledger)
             else:
                 ledger = old
             self._instance = ledger
-            out.append(ledger)
+            out.append((INSTANCE, ledger))
         return out
-
-    def _move_in_flight(self, old: ContactLedger, new: ContactLedger) -> None:
-        """Attempts in progress under ``old`` now count under ``new``."""
-        was = id(old)
-        for key in [k for k in self._in_flight if k[0] == was]:
-            self._in_flight[(id(new), key[1])] = self._in_flight.pop(key)
 
     def try_dial(self, c: Campaign, phone: str, now: float) -> bool:
         """Whether ``phone`` may be dialed now; if so its attempt counts as in progress."""
         ledgers = self._ledgers(c, now)
-        for ledger in ledgers:
-            pending = self._in_flight.get((id(ledger), phone), 0)
+        for role, ledger in ledgers:
+            pending = self._in_flight.get((role, phone), 0)
             for lim in ledger.limits:
                 if ledger.count(phone, now, lim.window_s) + pending >= lim.max_count:
                     return False
-        for ledger in ledgers:
-            key = (id(ledger), phone)
-            self._in_flight[key] = self._in_flight.get(key, 0) + 1
+        if ledgers:
+            for role, _ in ledgers:
+                key = (role, phone)
+                self._in_flight[key] = self._in_flight.get(key, 0) + 1
+            self._charged.setdefault((c.id, phone), []).append(tuple(r for r, _ in ledgers))
         return True
 
     def within(
@@ -95,6 +104,7 @@ class LimitBook:
         n: int,
         now: float,
         events: list[Event],
+        lead: float = 0.0,
     ) -> list[WaitingContact]:
         """The taken contacts whose recipients are within their limits, topped up
         from the buffer to ``n``; the others end EXPIRED (``communication_limit``)
@@ -108,18 +118,35 @@ class LimitBook:
                     events += contact_expired(contact, now, REASON_LIMIT, buf.amd_default)
             if len(keep) >= n:
                 break
-            taken, more = buf.take_waiting(n - len(keep), now)
+            taken, more = buf.take_waiting(n - len(keep), now, lead)
             events += more
         return keep
 
     def attempt_over(self, c: Campaign, phone: str, dialed_at: float, outcome: str) -> None:
-        """A dial that ``try_dial`` let through ended: count it if it reached someone."""
-        for ledger in self._ledgers(c, dialed_at):
-            key = (id(ledger), phone)
-            left = self._in_flight.get(key, 0) - 1
+        """A dial ended: no longer in progress where ``try_dial`` counted it, and
+        recorded, if it reached someone, in those ledgers and any that applies now."""
+        key = (c.id, phone)
+        stack = self._charged.get(key)
+        charged: tuple[str, ...] = ()
+        if stack:
+            charged = stack.pop()
+            if not stack:
+                del self._charged[key]
+        for role in charged:
+            flying = (role, phone)
+            left = self._in_flight.get(flying, 0) - 1
             if left > 0:
-                self._in_flight[key] = left
+                self._in_flight[flying] = left
             else:
-                self._in_flight.pop(key, None)
-            if counts_toward_limits(outcome):
-                ledger.record(phone, dialed_at)
+                self._in_flight.pop(flying, None)
+        if not counts_toward_limits(outcome):
+            return
+        ledgers = dict(self._ledgers(c, dialed_at)) if self.applies(c) else {}
+        for role in charged:  # limits removed meanwhile: the history still keeps it
+            ledger = self._instance if role == INSTANCE else self._campaigns.get(role)
+            if ledger is not None:
+                ledgers.setdefault(role, ledger)
+        for ledger in ledgers.values():
+            # A call dialed before the ledger existed (limits Put while it was
+            # up) counts from the ledger's start: over-counting, as AWS errs.
+            ledger.record(phone, max(dialed_at, ledger.epoch))

@@ -44,6 +44,11 @@ class Hours(Protocol):
         if open through the horizon). For a closed ``t``: ``t``."""
         ...
 
+    def open_through(self, t: float, until: float) -> bool:
+        """Whether every instant of [t, until] is open (``until`` >= t); it looks
+        no further ahead than ``until``, unlike ``closes_at``."""
+        ...
+
 
 class AlwaysOpen:
     """No open hours configured: AWS attempts communications at any time."""
@@ -56,6 +61,9 @@ class AlwaysOpen:
 
     def closes_at(self, t: float) -> float:
         return math.inf
+
+    def open_through(self, t: float, until: float) -> bool:
+        return True
 
 
 ALWAYS_OPEN = AlwaysOpen()
@@ -141,6 +149,13 @@ class CallingHours:
         return None
 
     def closes_at(self, t: float) -> float:
+        return self._closing(t, math.inf)
+
+    def open_through(self, t: float, until: float) -> bool:
+        return self._closing(t, until) > until
+
+    def _closing(self, t: float, limit: float) -> float:
+        """``closes_at(t)``, or any instant past ``limit`` once it is known to be later."""
         closing: float | None = None
         for start, end in self._intervals_from(t):
             if closing is None:
@@ -152,6 +167,8 @@ class CallingHours:
             elif start <= closing:  # touching or overlapping: still open
                 closing = max(closing, end)
             else:
+                return closing
+            if closing > limit:
                 return closing
         return math.inf if closing is not None else t
 
@@ -189,6 +206,24 @@ class AllOf:
         if not self.is_open(t):
             return t
         return min(h.closes_at(t) for h in self.members)
+
+    def open_through(self, t: float, until: float) -> bool:
+        return all(h.open_through(t, until) for h in self.members)
+
+
+def next_open_through(hours: Hours, t: float, lead: float) -> float | None:
+    """The earliest instant s >= t such that [s, s + lead] is all open (a dial
+    taken at s is placed by s + lead inside the window); None if none within
+    HORIZON_DAYS."""
+    limit = t + HORIZON_DAYS * DAY_S
+    while t <= limit:
+        opens = hours.next_open(t)
+        if opens is None or opens > limit:
+            return None
+        if hours.open_through(opens, opens + lead):
+            return opens
+        t = hours.closes_at(opens)  # this open stretch is shorter than ``lead``
+    return None
 
 
 class HoursBook:

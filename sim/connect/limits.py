@@ -189,8 +189,9 @@ class ContactLedger:
         return new
 
     def record(self, e164: str, t: float) -> None:
-        """Count one communication to the recipient at ``t`` (times must not go back
-        by more than a second per recipient: the ring keeps the latest K)."""
+        """Count one communication to the recipient at ``t``, in any order of ``t``
+        (an attempt is recorded when it ends, at its dial time): the ring keeps
+        the latest K by time."""
         self._put(recipient_key(e164), self._stamp(t))
 
     def _put(self, key: int, stamp: int) -> None:
@@ -201,6 +202,18 @@ class ContactLedger:
                 slot = self._slot(key)
             self._keys[slot] = key
             self._used += 1
-        head = self._heads[slot]
-        self._times[slot * self.ring + head] = stamp
-        self._heads[slot] = (head + 1) % self.ring
+        ring, times = self.ring, self._times
+        base, head = slot * ring, self._heads[slot]
+        if 0 < times[base + head] > stamp:
+            return  # older than every contact the full ring keeps: not among the latest K
+        times[base + head] = stamp
+        self._heads[slot] = (head + 1) % ring
+        # Attempts end (and are recorded) out of dial order: keep the ring in time
+        # order, newest last, by moving an older stamp back past newer ones.
+        i = head
+        for _ in range(ring - 1):
+            j = (i - 1) % ring
+            if times[base + j] <= stamp:
+                break
+            times[base + i], times[base + j] = times[base + j], stamp
+            i = j

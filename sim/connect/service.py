@@ -247,7 +247,9 @@ class OutboundCore:
         self, service: str, operation: str, request: Mapping[str, Any], context: Context, now: float
     ) -> dict[str, Any]:
         req = validate(_ID_ADAPTER[service], service, request, context)
-        self.registry.delete(self.registry.lookup(service, req.id), now)
+        c = self.registry.lookup(service, req.id)
+        self.registry.delete(c, now)
+        self._limits.deleted[c.id] = c  # its calls still up end under its limits
         return {}
 
     # -- dial requests ---------------------------------------------------------------
@@ -400,17 +402,21 @@ class OutboundCore:
         if buf is not None:
             buf.ingesting -= n
 
-    def take_contacts(self, campaign_id: str, n: int, now: float) -> list[WaitingContact]:
-        """Up to ``n`` waiting contacts, FIFO, to dial now. Expired ones met on
+    def take_contacts(
+        self, campaign_id: str, n: int, now: float, lead: float = 0.0
+    ) -> list[WaitingContact]:
+        """Up to ``n`` waiting contacts, FIFO, to dial now. Under calling hours only
+        of zones open now and, with a ``lead`` (a preview is placed up to the
+        agent's review timeout later), still open at ``now + lead``. Expired ones met on
         the way end EXPIRED at their expiration time; under contact limits a
         recipient over its limit ends EXPIRED (reason ``communication_limit``)
         and each contact handed out counts as an attempt in progress until
         ``attempt_over``."""
         buf = self._buffer(campaign_id)
-        taken, events = buf.take_waiting(n, now)
+        taken, events = buf.take_waiting(n, now, lead)
         c = self._campaigns.get(campaign_id)
         if c is not None and taken and self._limits.applies(c):
-            taken = self._limits.within(c, buf, taken, n, now, events)
+            taken = self._limits.within(c, buf, taken, n, now, events, lead)
         if events:
             self.sink.append(events)
         return taken
@@ -418,14 +424,16 @@ class OutboundCore:
     def attempt_over(self, campaign_id: str, phone: str, dialed_at: float, outcome: str) -> None:
         """A dial handed out by ``take_contacts`` ended with ``outcome``: counted
         toward the recipient's limits if it reached someone (no-op without limits)."""
-        c = self._campaigns.get(campaign_id)
-        if c is not None and self._limits.applies(c):
-            self._limits.attempt_over(c, phone, dialed_at, outcome)
+        limits = self._limits
+        c = self._campaigns.get(campaign_id) or limits.deleted.get(campaign_id)
+        if c is not None and (limits.counting or limits.applies(c)):
+            limits.attempt_over(c, phone, dialed_at, outcome)
 
-    def next_opening(self, campaign_id: str, now: float) -> float | None:
+    def next_opening(self, campaign_id: str, now: float, lead: float = 0.0) -> float | None:
         """Under calling hours: when the next zone that is closed at ``now`` and has
-        waiting contacts opens (None: no such zone, or no calling hours)."""
-        return self._buffer(campaign_id).next_opening(now)
+        waiting contacts opens (None: no such zone, or no calling hours); with a
+        ``lead``, as ``take_contacts`` sees zones: open through ``lead`` after."""
+        return self._buffer(campaign_id).next_opening(now, lead)
 
     def pending_count(self, campaign_id: str) -> int:
         """Requests accepted and neither dialed nor ended (every stage; O(1))."""

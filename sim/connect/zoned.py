@@ -20,7 +20,7 @@ import heapq
 import math
 from collections.abc import Iterator
 
-from sim.connect.hours import Hours, HoursBook
+from sim.connect.hours import Hours, HoursBook, next_open_through
 from sim.connect.timezones import UNRESOLVED, ZoneResolver
 from sim.connect.v2config import CommunicationTime
 from sim.connect.waiting import ContactQueue
@@ -72,12 +72,13 @@ class ZonedQueue:
 
     # -- dialing ----------------------------------------------------------------
 
-    def open_heads(self, now: float) -> OpenHeads:
-        """A heap of the heads of the zones that have contacts and are open at ``now``."""
+    def open_heads(self, now: float, lead: float = 0.0) -> OpenHeads:
+        """A heap of the heads of the zones that have contacts and are open at ``now``
+        (and, with a ``lead``, stay open through ``now + lead``)."""
         heads = [
             (zone.queue.head_seq(), zone_id)
             for zone_id, zone in self._zones.items()
-            if len(zone.queue) and zone.hours.is_open(now)
+            if len(zone.queue) and _usable(zone.hours, now, lead)
         ]
         heapq.heapify(heads)
         return heads
@@ -101,13 +102,15 @@ class ZonedQueue:
         wait = 0.0 if opened is None else max(0.0, opened - contact.created_at)
         return contact._replace(time_zone=zone.name, window_wait_s=wait)
 
-    def next_opening(self, now: float) -> float | None:
+    def next_opening(self, now: float, lead: float = 0.0) -> float | None:
         """The earliest instant after ``now`` at which a zone that has contacts and is
-        closed at ``now`` opens; None if there is none (within the hours' horizon)."""
+        closed at ``now`` opens (with a ``lead``: opens for at least ``lead``); None
+        if there is none (within the hours' horizon)."""
         soonest = math.inf
         for zone in self._zones.values():
-            if len(zone.queue) and not zone.hours.is_open(now):
-                opens = zone.hours.next_open(now)
+            if len(zone.queue) and not _usable(zone.hours, now, lead):
+                hours = zone.hours
+                opens = next_open_through(hours, now, lead) if lead else hours.next_open(now)
                 if opens is not None and opens < soonest:
                     soonest = opens
         return None if soonest == math.inf else soonest
@@ -146,6 +149,12 @@ class ZonedQueue:
             yield self.pop_next(heads)
         for zone in self._zones.values():
             list(zone.queue.drain())  # resets each queue's runs and heap
+
+
+def _usable(hours: Hours, now: float, lead: float) -> bool:
+    """Open at ``now``, and through ``now + lead``: a dial taken now (a preview
+    the agent reviews for up to ``lead``) is placed inside the window."""
+    return hours.open_through(now, now + lead) if lead else hours.is_open(now)
 
 
 __all__ = ["UNRESOLVED", "ZonedQueue"]

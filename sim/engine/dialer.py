@@ -55,6 +55,9 @@ class Dialer:
         self.quiet: Slot | None = None  # the place of a decision skipped this instant
         self.view = core.campaign(runtime.id)  # the core's live record (v2 settings)
         self.wake_at = -math.inf  # the pending timer for an opening, if in the future
+        # A preview is dialed up to the review timeout after it is taken: under
+        # calling hours take only contacts whose window is still open by then.
+        self.lead = runtime.preview.timeout if runtime.preview is not None else 0.0
 
     def kick(self, _arg: Any = None) -> None:
         """Something changed: decide again, once per instant.
@@ -110,7 +113,7 @@ class Dialer:
         wanted = self.pacer.capacity()
         if wanted <= 0:
             return
-        contacts = self.core.take_contacts(self.campaign_id, wanted, now)
+        contacts = self.core.take_contacts(self.campaign_id, wanted, now, self.lead)
         if not contacts:
             return
         agents = self.pacer.claim([c.contact_id for c in contacts])
@@ -128,7 +131,7 @@ class Dialer:
             if now < schedule.start:
                 self._wake(schedule.start)
                 return False
-        opening = self.core.next_opening(self.campaign_id, now)
+        opening = self.core.next_opening(self.campaign_id, now, self.lead)
         if opening is not None:
             self._wake(opening)
         return True

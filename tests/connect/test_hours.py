@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from sim.connect.hours import ALWAYS_OPEN, AllOf, CallingHours, HoursBook
+from sim.connect.hours import ALWAYS_OPEN, AllOf, CallingHours, HoursBook, next_open_through
 from sim.connect.v2config import CallingWindow
 
 ZONES = ["America/New_York", "America/Los_Angeles", "Europe/London", "Australia/Sydney",
@@ -237,3 +237,24 @@ def test_all_of_opens_only_when_every_member_is_open(
         assert opens >= t and ha.is_open(opens) and hb.is_open(opens)
         closes = both.closes_at(opens)
         assert closes > opens and closes == min(ha.closes_at(opens), hb.closes_at(opens))
+
+
+@settings(max_examples=100, deadline=None)
+@given(windows, st.sampled_from(ZONES), instants, st.floats(0, 4 * 3600))
+def test_open_through_and_the_next_opening_long_enough(
+    w: CallingWindow, zone: str, t: float, lead: float
+) -> None:
+    """What a preview dialer asks: open from t through t + lead (closes_at after
+    t + lead), and the first instant from which that holds."""
+    h = CallingHours(_merged(w), zone)
+    assert h.open_through(t, t + lead) == (h.is_open(t) and h.closes_at(t) > t + lead)
+    both = AllOf([h, CallingHours(_merged(w), "America/Denver")])
+    assert both.open_through(t, t + lead) == (both.is_open(t) and both.closes_at(t) > t + lead)
+    opens = next_open_through(h, t, lead)
+    if opens is None:
+        return
+    assert opens >= t and h.open_through(opens, opens + lead)
+    probe = h.next_open(t)  # every earlier opening is of a stretch shorter than lead
+    while probe is not None and probe < opens:
+        assert h.closes_at(probe) <= probe + lead
+        probe = h.next_open(h.closes_at(probe))

@@ -163,3 +163,54 @@ def test_tighter_instance_limits_mid_run_still_see_earlier_contacts() -> None:
     week = ledger.relimited([Limit(2, 7 * DAY_S)])
     assert not week.allowed(BOB, T0 + 7200)
     assert week.next_allowed(BOB, T0 + 7200) == T0 + 7 * DAY_S
+
+
+def test_a_contact_recorded_after_a_later_one_still_counts() -> None:
+    """Attempts are recorded when they end, at their dial time: a long call dialed
+    at T0 ends after a short one dialed at T0 + 100. Both count, and a third and
+    fourth contact inside the short call's window would be over 2 per day."""
+    ledger = ContactLedger([Limit(2, DAY_S)], epoch=T0)
+    ledger.record(BOB, T0 + 100)
+    ledger.record(BOB, T0)
+    third = T0 + DAY_S + 1  # the long call's contact left the window, the short's did not
+    assert ledger.count(BOB, third, DAY_S) == 1 and ledger.allowed(BOB, third)
+    ledger.record(BOB, third)
+    fourth = third + 1
+    assert ledger.count(BOB, fourth, DAY_S) == 2
+    assert not ledger.allowed(BOB, fourth)
+    assert ledger.next_allowed(BOB, fourth) == T0 + 100 + DAY_S
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    SPECS,
+    st.lists(
+        st.tuples(st.sampled_from(NUMBERS), st.integers(0, 3600), st.integers(0, 4 * 3600)),
+        max_size=40,
+    ),
+)
+def test_contacts_recorded_out_of_order_match_a_brute_force_window(
+    spec: list[tuple[int, int]], steps: list[tuple[str, int, int]]
+) -> None:
+    """Dials at increasing whole seconds whose attempts end in any order (each is recorded
+    at its dial time when it ends): the ledger answers as the brute-force window
+    over every dial that has ended."""
+    limits = [Limit(n, days * 3600.0) for n, days in spec]
+    ledger = ContactLedger(limits, epoch=T0)
+    ended: dict[str, list[float]] = {}
+    running: list[tuple[float, float, str]] = []  # (ends, dialed, number)
+    now = T0
+    for number, gap, length in steps:
+        now += gap
+        while running and running[0][0] <= now:
+            _, dialed, who = running.pop(0)
+            ledger.record(who, dialed)
+            ended.setdefault(who, []).append(dialed)
+        seen = ended.get(number, [])
+        for lim in limits:
+            assert ledger.count(number, now, lim.window_s) == min(
+                ledger.ring, sum(1 for c in seen if now - lim.window_s < c <= now)
+            )
+        assert ledger.allowed(number, now) == all(_in_window(seen, now, lim) for lim in limits)
+        running.append((now + length, now, number))
+        running.sort()

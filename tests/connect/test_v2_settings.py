@@ -10,7 +10,7 @@ from sim.connect import ServiceError
 from sim.connect.v2config import DAY_S, CampaignLimits, Limit
 from sim.domain import PAYLOAD_KEYS
 
-from .conftest import INSTANCE, T0, make_core, outbound_item, put_outbound, v2_create
+from .conftest import INSTANCE, T0, ingest, make_core, outbound_item, put_outbound, v2_create
 
 V2 = "connectcampaignsv2"
 TIME = {
@@ -233,3 +233,97 @@ def test_the_same_update_twice_changes_nothing_the_second_time() -> None:
         call(core, "UpdateCampaignSchedule", {"id": cid, "schedule": SCHEDULE}, now=now)
     assert [e.type for e in sink.events if e.stream_id == cid].count("CAMPAIGN_UPDATED") == 1
     assert core.campaign(cid).last_modified == T0 + 1
+
+
+def test_a_call_dialed_before_instance_limits_were_put_counts_when_it_ends() -> None:
+    """A client Puts instance limits while a call is up (sim serve). The next dial
+    creates the instance ledger; the earlier call then ends and counts under the
+    new limits, instead of raising (before: ValueError, a time before the
+    ledger's epoch, out of the engine's callback: the run stopped)."""
+    core, sink = make_core()
+    cid = core.create_campaign(v2_create(), api="v2", now=T0)
+    core.start_campaign(cid, T0)
+    items = [outbound_item(i, expires=T0 + 3600) for i in (0, 1, 2)]
+    items[2]["channelSubtypeParameters"]["telephony"]["destinationPhoneNumber"] = "+14440000000"
+    put_outbound(core, cid, items)
+    ingest(core, cid, 3)
+    [first] = core.take_contacts(cid, 1, T0 + 10)  # no limits yet
+    config = {
+        "allChannelSubtypes": {
+            "communicationLimitsList": [{"maxCountPerRecipient": 1, "frequency": 1, "unit": "DAY"}]
+        }
+    }
+    path = {"connectInstanceId": INSTANCE, "communicationLimitsConfig": config}
+    call(core, "PutInstanceCommunicationLimits", path, now=T0 + 20)
+    [second] = core.take_contacts(cid, 1, T0 + 30)  # another number: the ledger starts
+    assert second.phone_number != first.phone_number
+    core.attempt_over(cid, first.phone_number, T0 + 10, "CONNECTED")
+    assert core.take_contacts(cid, 1, T0 + 40) == []  # the first number again: over 1/day
+    skipped = [e for e in sink.events if e.type == "DIAL_REQUEST_EXPIRED"]
+    assert [e.payload["reason"] for e in skipped] == ["communication_limit"]
+
+
+def test_a_call_of_a_deleted_campaign_still_ends_under_the_instance_limits() -> None:
+    """DeleteCampaign while a call is up (sim serve): when the call ends it counts
+    toward the instance limits and no longer holds its number as in progress.
+    (Before: its end was ignored, so the number stayed 'in progress' for good and
+    no campaign could call it again under 1/day, even days later.)"""
+    core, _ = make_core()
+    config = {
+        "allChannelSubtypes": {
+            "communicationLimitsList": [{"maxCountPerRecipient": 1, "frequency": 1, "unit": "DAY"}]
+        }
+    }
+    path = {"connectInstanceId": INSTANCE, "communicationLimitsConfig": config}
+    call(core, "PutInstanceCommunicationLimits", path)
+    gone, other = (core.create_campaign(v2_create(), api="v2", now=T0) for _ in range(2))
+    for cid in (gone, other):
+        core.start_campaign(cid, T0)
+    put_outbound(core, gone, [outbound_item(0, expires=T0 + 3600)])
+    ingest(core, gone, 1)
+    [first] = core.take_contacts(gone, 1, T0 + 10)
+    call(core, "DeleteCampaign", {"id": gone}, now=T0 + 20)
+    core.attempt_over(gone, first.phone_number, T0 + 10, "CONNECTED")
+    put_outbound(core, other, [outbound_item(0, expires=T0 + 7200)], now=T0 + 30)
+    ingest(core, other, 1, now=T0 + 30)
+    assert core.take_contacts(other, 1, T0 + 40) == []  # counted: 1 a day
+    later = T0 + DAY_S + 60
+    item = outbound_item(1, expires=later + 3600)
+    item["channelSubtypeParameters"]["telephony"]["destinationPhoneNumber"] = first.phone_number
+    put_outbound(core, other, [item], now=later)
+    ingest(core, other, 1, now=later)
+    taken = core.take_contacts(other, 1, later)
+    assert [c.phone_number for c in taken] == [first.phone_number]  # a day later: allowed
+
+
+def test_instance_limits_removed_and_put_again_while_a_call_is_up() -> None:
+    """Put 1/day, a call starts, the limits are removed, the call ends, 1/day is
+    Put again: the call counts (the history so far) and is no longer in progress,
+    so the number may be called again a day later. (Before: its end was ignored
+    while no limits applied, and the number stayed 'in progress' for good.)"""
+    core, _ = make_core()
+    one_a_day = {
+        "allChannelSubtypes": {
+            "communicationLimitsList": [{"maxCountPerRecipient": 1, "frequency": 1, "unit": "DAY"}]
+        }
+    }
+
+    def put_limits(config: dict[str, Any], now: float) -> None:
+        path = {"connectInstanceId": INSTANCE, "communicationLimitsConfig": config}
+        call(core, "PutInstanceCommunicationLimits", path, now=now)
+
+    put_limits(one_a_day, T0)
+    cid = core.create_campaign(v2_create(), api="v2", now=T0)
+    core.start_campaign(cid, T0)
+    put_outbound(core, cid, [outbound_item(0, expires=T0 + 3600)])
+    ingest(core, cid, 1)
+    [first] = core.take_contacts(cid, 1, T0 + 10)
+    put_limits({}, T0 + 20)
+    core.attempt_over(cid, first.phone_number, T0 + 10, "CONNECTED")
+    put_limits(one_a_day, T0 + 30)
+    later = T0 + DAY_S + 60
+    item = outbound_item(1, expires=later + 3600)
+    item["channelSubtypeParameters"]["telephony"]["destinationPhoneNumber"] = first.phone_number
+    put_outbound(core, cid, [item], now=later)
+    ingest(core, cid, 1, now=later)
+    assert [c.phone_number for c in core.take_contacts(cid, 1, later)] == [first.phone_number]

@@ -181,6 +181,37 @@ def test_no_dial_outside_the_recipients_window_and_each_request_ends_once(
     assert dropped == unresolved
 
 
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    rows=st.lists(st.sampled_from(ROWS[:400]), min_size=1, max_size=30),
+    hours=calendars(),
+    start=st.sampled_from(["2027-03-13", "2027-11-06"]),  # US clocks change the next night
+    start_hour=st.integers(0, 23),
+    preview=st.booleans(),
+)
+def test_across_a_clock_change_every_call_rings_inside_the_window(
+    rows: list[dict[str, str]], hours: dict[str, Any], start: str, start_hour: int, preview: bool
+) -> None:
+    """Over a DST weekend, in progressive and in preview mode (reviews of 60-200 s,
+    timeout 120 s), every call rings when the recipient's wall clock is inside
+    its open hours."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = write_list(rows, Path(folder))
+        data = scenario(path, f"{start}T{start_hour:02d}:00:00+00:00", hours, expires="6h")
+        if preview:
+            review = {"kind": "uniform", "low": 60, "high": 200}
+            data["campaigns"][0].update(
+                mode="preview", preview={"timeout": "120s", "review_time": review}
+            )
+        ran = run(build(data))
+    zone = {r["phone_number"]: r["expected_zone"] for r in rows}
+    zone_of = {payload["contact_id"]: zone[phone] for _, phone, payload in dials(ran)}
+    for e in ran.events():
+        if e.type == "RINGING":
+            z = zone_of[e.stream_id]
+            assert wall_open(hours, z, e.time), (z, datetime.fromtimestamp(e.time, ZoneInfo(z)))
+
+
 def test_a_campaign_sleeps_until_the_first_zone_opens(tmp_path: Path) -> None:
     """Nothing opens before 09:00 New York (14:00 UTC); the first dial is then, exactly."""
     nine_to_eight = {d: [{"startTime": "T09:00", "endTime": "T20:00"}] for d in DAYS}
@@ -382,3 +413,36 @@ def test_staffing_for_a_deadline_needs_more_agents_over_four_zones(
         answers[name] = result.agents
     assert answers["one zone"] is not None and answers["four zones"] is not None
     assert answers["four zones"] > answers["one zone"], answers
+
+
+def test_a_preview_is_placed_inside_the_window_it_was_taken_in(tmp_path: Path) -> None:
+    """Preview: the agent reviews a contact for up to the timeout (30 s) before the
+    call is placed. A window of 09:00-09:02 New York time: every call rings by
+    09:02, so no contact is taken in its last 30 s. (Before: contacts taken
+    at 09:01:47 rang at 09:02:01 and 09:02:05, after the window closed.)"""
+    every_day = {day: [{"startTime": "T09:00", "endTime": "T09:02"}] for day in DAYS}
+    hours = {"openHours": {"dailyHours": every_day}}
+    campaign = {
+        "id": "c1",
+        "api": "v2",
+        "mode": "preview",
+        "queue": "q",
+        "communication_time": {
+            "localTimeZoneConfig": {"defaultTimeZone": "America/New_York"},
+            "telephony": hours,
+        },
+        "sources": [
+            {"kind": "schedule", "batches": [{"at": 0, "count": 25}], "expires_after": "1h"}
+        ],
+    }
+    data = base_dict(start="2026-10-06T13:00:00+00:00", horizon=7200, campaigns=[campaign])
+    ran = run(build(data))
+    rings = [e.time for e in ran.events() if e.type == "RINGING"]
+    assert len(rings) >= 5
+    zone = "America/New_York"
+    late = [
+        datetime.fromtimestamp(t, ZoneInfo(zone)).time()
+        for t in rings
+        if not wall_open(hours, zone, t)
+    ]
+    assert late == []

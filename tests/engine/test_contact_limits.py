@@ -156,3 +156,19 @@ def test_a_recipient_over_its_limit_is_skipped_and_reported(tmp_path: Path) -> N
     day = run_summary(ran.store, ran.run_id).dialing_day
     assert day is not None and day["ended_by_contact_limits"] == len(skipped)
     assert day["zones"] == {}  # no calling hours: no zones
+
+
+def test_calls_ending_out_of_dial_order_still_keep_the_limit(tmp_path: Path) -> None:
+    """One number listed 120 times, 4 an hour, limit 2 a day, calls of ~40 min: two
+    attempts overlap and the later-dialed one ends first. Both count, so no day
+    (rolling) holds a third contact. (Before: the ledger kept only the last one
+    recorded, the older dial, and let a third call through 24 h after it.)"""
+    phone = PHONES[0]
+    data = scenario(write_list([phone] * 120, tmp_path), [(2, 1)], None, False, 1)
+    data.update(horizon=3 * 86400, seed=14)
+    data["campaigns"][0]["sources"][0].update(rate_per_hour=4, batch_size=1, expires_after="3h")
+    data["durations"]["talk"] = {"kind": "exponential", "mean": 2400}
+    ran = run(build(data))
+    times = counted_dials(ran)[phone]
+    assert len(times) >= 4
+    assert worst(times, 86400.0) <= 2, times
