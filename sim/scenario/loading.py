@@ -34,7 +34,7 @@ def _nearest_line(location: str, lines: Mapping[str, int]) -> int | None:
     return None
 
 
-def _add_lines(errors: list[str], path: Path, lines: Mapping[str, int]) -> list[str]:
+def add_lines(errors: list[str], path: Path, lines: Mapping[str, int]) -> list[str]:
     out = []
     for error in errors:
         location = error.split(": ", 1)[0]
@@ -54,7 +54,7 @@ def load_scenario(path: str | Path) -> Scenario:
     try:
         return parse_scenario(data, base_dir=path.resolve().parent)
     except ScenarioError as exc:
-        raise ScenarioError(_add_lines(exc.errors, path, line_index(root))) from None
+        raise ScenarioError(add_lines(exc.errors, path, line_index(root))) from None
 
 
 def _top_level_error(data: Any) -> str | None:
