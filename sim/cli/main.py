@@ -25,12 +25,15 @@ from sim.cli.common import (
     MAX_SPEED,
     RUN_OPTION,
     SEED,
+    DB_GIVEN,
     SIGINT_EXIT,
     check_seeds,
     duration,
     echo_json,
     fail,
     load,
+    not_empty,
+    one_of_run_or_sweep,
     progress_bar,
     store_at,
     sweep_option,
@@ -89,7 +92,12 @@ def main() -> None:
 
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
-@click.option("--db", required=True, help="SQLite file (or SQLAlchemy URL) for the results.")
+@click.option(
+    "--db",
+    required=True,
+    callback=DB_GIVEN,
+    help="SQLite file (or SQLAlchemy URL) for the results.",
+)
 @click.option("--seed", type=SEED, default=None, help="Override the scenario's seed.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @FORMAT_OPTION
@@ -125,9 +133,9 @@ def run(
     --scheduler's)."""
     parsed = load(scenario)
     check_seeds(parsed, seed, replications)
+    warm = duration(warmup, "--warmup")  # before the store: a refused command makes no file
     store = store_at(db, read_only=False)
     if replications > 1:
-        warm = duration(warmup)
         with cluster_for(workers, scheduler, replications, quiet) as cluster:
             report_replications(parsed, store, replications, cluster, seed, warm, fmt, quiet)
         return
@@ -178,7 +186,7 @@ def schema() -> None:
 
 
 @main.command()
-@click.argument("db", type=click.Path(dir_okay=False))
+@click.argument("db", type=click.Path(dir_okay=False), callback=DB_GIVEN)
 @RUN_OPTION
 @sweep_option("Report a sweep (default: the latest): KPIs with CIs per point.")
 @click.option("--warmup", default="0s", show_default=True, help="Warm-up to discard (sweeps).")
@@ -188,9 +196,11 @@ def report(db: str, run_id: int | None, sweep_id: str | None, warmup: str, fmt: 
     from sim.analysis.summary import run_summary, status_note
     from sim.analysis.table import format_table
 
+    one_of_run_or_sweep(run_id, sweep_id)
+    warm = duration(warmup, "--warmup")
     store = store_at(db)
     if sweep_id is not None:
-        print_sweep_report(store, sweep_named(store, sweep_id), duration(warmup), fmt)
+        print_sweep_report(store, sweep_named(store, sweep_id), warm, fmt)
         return
     info = store.run(run_id)
     summary = run_summary(store, info.id)
@@ -208,7 +218,7 @@ def report(db: str, run_id: int | None, sweep_id: str | None, warmup: str, fmt: 
 
 
 @main.command()
-@click.argument("db", type=click.Path(dir_okay=False))
+@click.argument("db", type=click.Path(dir_okay=False), callback=DB_GIVEN)
 @RUN_OPTION
 def replay(db: str, run_id: int | None) -> None:
     """Rebuild every projection of a run from its events and compare (exit 1 if different)."""
@@ -307,14 +317,21 @@ def _finite(value: float, name: str) -> float:
 
 
 @main.command()
-@click.argument("db", type=click.Path(dir_okay=False))
+@click.argument("db", type=click.Path(dir_okay=False), callback=DB_GIVEN)
 @RUN_OPTION
 @sweep_option("Plot a sweep's capacity curves (default: the latest sweep).")
-@click.option("--out", required=True, type=click.Path(file_okay=False), help="Output folder.")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False),
+    callback=not_empty("a folder"),
+    help="Output folder.",
+)
 def plot(db: str, run_id: int | None, sweep_id: str | None, out: str) -> None:
     """Write PNG figures of a run (or a sweep's capacity curves) in DB to --out."""
     from sim.analysis.plots import write_plots, write_sweep_plots
 
+    one_of_run_or_sweep(run_id, sweep_id)
     store = store_at(db)
     try:
         if sweep_id is not None:
