@@ -44,6 +44,7 @@ def not_empty(what: str) -> Callable[[click.Context, click.Parameter, Any], Any]
 
 
 DB_GIVEN = not_empty("a SQLite file path or a database URL")
+SCENARIO_GIVEN = not_empty("a scenario file")
 
 
 def not_nan(_ctx: click.Context, _param: click.Parameter, value: Any) -> Any:

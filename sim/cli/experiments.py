@@ -12,6 +12,7 @@ from sim.cli.cluster import SCHEDULER_OPTION, WORKERS_OPTION, cluster_for, task_
 from sim.cli.common import (
     DB_GIVEN,
     FORMAT_OPTION,
+    SCENARIO_GIVEN,
     SEED,
     check_seeds,
     duration,
@@ -79,7 +80,7 @@ def print_sweep_report(store: Any, sweep_id: str, warmup: float, fmt: str) -> No
 
 
 @click.command()
-@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.argument("scenario", type=click.Path(dir_okay=False), callback=SCENARIO_GIVEN)
 @click.option(
     "--vary",
     "varies",
@@ -150,7 +151,7 @@ def sweep(
 
 
 @click.command()
-@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.argument("scenario", type=click.Path(dir_okay=False), callback=SCENARIO_GIVEN)
 @click.option("--deadline", required=True, help="The list must be done by then (e.g. 6h).")
 @click.option(
     "--max-abandonment",

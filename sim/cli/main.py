@@ -26,6 +26,7 @@ from sim.cli.common import (
     RUN_OPTION,
     SEED,
     DB_GIVEN,
+    SCENARIO_GIVEN,
     SIGINT_EXIT,
     check_seeds,
     duration,
@@ -91,7 +92,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.argument("scenario", type=click.Path(dir_okay=False), callback=SCENARIO_GIVEN)
 @click.option(
     "--db",
     required=True,
@@ -170,7 +171,7 @@ def _print_analytic(scenario: Any, summary: Any) -> None:
 
 
 @main.command()
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path(dir_okay=False), callback=SCENARIO_GIVEN)
 def validate(file: str) -> None:
     """Check a scenario FILE; list every problem with its location (exit 2 if any)."""
     parsed = load(file)
@@ -242,7 +243,9 @@ def replay(db: str, run_id: int | None) -> None:
 
 
 @main.command()
-@click.argument("scenario", required=False, type=click.Path(dir_okay=False))
+@click.argument(
+    "scenario", required=False, type=click.Path(dir_okay=False), callback=SCENARIO_GIVEN
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="TCP port."

@@ -72,7 +72,9 @@ def test_a_malformed_warmup_is_refused_before_the_store_is_made(tmp_path: Path) 
 
 
 def test_report_refuses_a_malformed_warmup(recorded: Path) -> None:
-    refused(invoke("report", str(recorded), "--warmup", "banana"), "--warmup: not a duration: 'banana'")
+    refused(
+        invoke("report", str(recorded), "--warmup", "banana"), "--warmup: not a duration: 'banana'"
+    )
 
 
 @pytest.mark.parametrize("command", ["report", "plot"])
@@ -96,3 +98,21 @@ def test_staff_refuses_targets_no_headcount_can_meet(extra: list[str], needle: s
     "no headcount met both targets"."""
     args = ["staff", QUICKSTART, "--quiet", "--workers", "1", "--replications", "2"]
     refused(invoke(*args, "--low", "1", "--high", "1", *extra), needle)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["validate", ""],
+        ["run", "", "--db", "x.db", "--quiet"],
+        ["sweep", "", "--db", "x.db", "--vary", "seed=1,2"],
+        ["staff", "", "--deadline", "6h"],
+    ],
+)
+def test_an_empty_scenario_path_is_refused(
+    args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: ".: cannot read: [Errno 21] Is a directory: '.'"."""
+    monkeypatch.chdir(tmp_path)
+    refused(invoke(*args), "empty; give a scenario file")
+    assert list(tmp_path.iterdir()) == []
