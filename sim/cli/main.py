@@ -21,12 +21,12 @@ import click
 from sim import __version__
 from sim.cli.cluster import SCHEDULER_OPTION, WORKERS_OPTION, Terminated, cluster_for
 from sim.cli.common import (
+    DB_GIVEN,
     FORMAT_OPTION,
     MAX_SPEED,
     RUN_OPTION,
-    SEED,
-    DB_GIVEN,
     SCENARIO_GIVEN,
+    SEED,
     SIGINT_EXIT,
     check_seeds,
     duration,

@@ -90,8 +90,7 @@ def _table_in(path: Path, data: Any, root: Any) -> AnswerRatesTable:
     locations end at the path (text), so each problem is named by its key and
     line in this file, all on one line."""
     from sim.scenario.errors import pydantic_errors
-    from sim.scenario.loading import add_lines
-    from sim.scenario.yamlfile import line_index
+    from sim.scenario.yamlfile import add_lines, line_index
 
     try:
         return AnswerRatesTable.model_validate(data)

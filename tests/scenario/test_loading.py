@@ -173,7 +173,8 @@ def test_answer_rates_file_errors_name_each_key_and_line(tmp_path: Path) -> None
         "hours[8].live_answer: must be less than or equal to 1 (got 2) (rates.yaml line",
         "hours[8].no_answer: required (rates.yaml line",
         "hours[8].invalid_number: required (rates.yaml line",
-        "weekday: unknown key; allowed: source, hours, weekday_live_factor, amd (rates.yaml line 4)",
+        "weekday: unknown key; allowed: source, hours, weekday_live_factor, amd"
+        " (rates.yaml line 4)",
     ):
         assert problem in error
     assert error.endswith("(s.yaml line 50)")
