@@ -19,6 +19,7 @@ written to: its file stays byte-identical.
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import time
 from dataclasses import dataclass, field
@@ -180,19 +181,37 @@ def _cannot_make_index(error: sqlite3.DatabaseError, wal: Path) -> bool:
     return code == sqlite3.SQLITE_READONLY and not wal.exists()
 
 
+def _nobody_writes(folder: Path) -> bool:
+    """No process but root's can create a file in ``folder``: it grants no
+    write permission, or its file system is mounted read-only."""
+    try:
+        if folder.stat().st_mode & 0o222 == 0:
+            return True
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
 def _unwritable_folder(target: Target, uri: str, read_only: bool) -> str:
     """A WAL store in a folder this process cannot write (a read-only share).
 
-    With no -wal file, every committed transaction is in the database file,
-    and no writer can start (it would have to create the -wal in the folder),
-    so a reader may take the file as immutable: SQLite then needs no -shm.
-    A writer is refused, naming the folder.
+    With no -wal file, every committed transaction is in the database file;
+    when nobody can write the folder, no writer can start either (it would
+    have to create the -wal there), so a reader may take the file as
+    immutable: SQLite then needs no -shm. A folder that another user may
+    write is refused (a writer could start mid-read), as is a writer.
     """
     assert target.path is not None
+    folder = target.path.parent
     if not read_only:
         raise StoreError(
-            f"{target.name}: cannot write its folder {target.path.parent}, where SQLite"
+            f"{target.name}: cannot write its folder {folder}, where SQLite"
             " keeps the store's -wal and -shm files while it writes"
+        )
+    if not _nobody_writes(folder):
+        raise StoreError(
+            f"{target.name}: cannot read: SQLite cannot create the store's -shm index"
+            f" in its folder {folder}, which this user cannot write (read a copy)"
         )
     try:
         probe = sqlite3.connect(uri + "&immutable=1", uri=True)

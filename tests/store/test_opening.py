@@ -314,8 +314,9 @@ def test_a_store_in_a_read_only_folder_can_be_read(tmp_path: Path) -> None:
     share): SQLite cannot make the -shm index there and, asked for a
     read-only connection, refused even to read ("cannot read (attempt to
     write a readonly database)"). With no -wal file beside the store every
-    commit is in the file and no writer can start, so it is read as
-    immutable; a writer is told the folder is the problem."""
+    commit is in the file, and when nobody can write the folder no writer
+    can start, so it is read as immutable; a writer, or a reader of a folder
+    others may write, is told the folder is the problem."""
     folder = tmp_path / "share"
     path = folder / "s.db"
     store = Store(path)
@@ -338,6 +339,11 @@ def test_a_store_in_a_read_only_folder_can_be_read(tmp_path: Path) -> None:
         assert attempt("write") == (
             f"{path}: cannot write its folder {folder}, where SQLite keeps the"
             " store's -wal and -shm files while it writes"
+        )
+        folder.chmod(0o577)  # others may write: one could start a run mid-read
+        assert attempt("read") == (
+            f"{path}: cannot read: SQLite cannot create the store's -shm index in its"
+            f" folder {folder}, which this user cannot write (read a copy)"
         )
     finally:
         folder.chmod(0o755)
