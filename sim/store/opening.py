@@ -19,7 +19,6 @@ written to: its file stays byte-identical.
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
 import time
 from dataclasses import dataclass, field
@@ -40,6 +39,7 @@ from sim.store.schema import (
     runs,
     store_meta,
 )
+from sim.store.sharedfolder import cannot_make_index, folder_refusal
 
 
 class StoreError(Exception):
@@ -152,14 +152,10 @@ def file_state(target: Target, *, read_only: bool = True) -> str:
     sidecars = [path.with_name(path.name + end) for end in ("-wal", "-shm")]
     before = [side.exists() for side in sidecars]
     try:
-        probe = sqlite3.connect(uri, uri=True, timeout=_BUSY_MS / 1000)
-        try:
-            probe.execute("PRAGMA schema_version").fetchone()
-        finally:
-            probe.close()
+        _probe(uri)
     except sqlite3.DatabaseError as error:
         _remove_new_sidecars(sidecars, before)
-        if _cannot_make_index(error, sidecars[0]):
+        if cannot_make_index(error, sidecars[0]):
             return _unwritable_folder(target, uri, read_only)
         if "not a database" not in str(error):
             raise StoreError(f"{target.name}: cannot read ({error})") from error
@@ -174,54 +170,25 @@ def file_state(target: Target, *, read_only: bool = True) -> str:
     return "sqlite"
 
 
-def _cannot_make_index(error: sqlite3.DatabaseError, wal: Path) -> bool:
-    """SQLITE_READONLY on a read-only connection, no -wal file beside: a WAL
-    store whose -shm index SQLite cannot create in the folder."""
-    code = getattr(error, "sqlite_errorcode", 0) & 0xFF
-    return code == sqlite3.SQLITE_READONLY and not wal.exists()
-
-
-def _nobody_writes(folder: Path) -> bool:
-    """No process but root's can create a file in ``folder``: it grants no
-    write permission, or its file system is mounted read-only."""
-    try:
-        if folder.stat().st_mode & 0o222 == 0:
-            return True
-        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
-    except OSError:
-        return False
-
-
 def _unwritable_folder(target: Target, uri: str, read_only: bool) -> str:
-    """A WAL store in a folder this process cannot write (a read-only share).
-
-    With no -wal file, every committed transaction is in the database file;
-    when nobody can write the folder, no writer can start either (it would
-    have to create the -wal there), so a reader may take the file as
-    immutable: SQLite then needs no -shm. A folder that another user may
-    write is refused (a writer could start mid-read), as is a writer.
-    """
+    """ "immutable", or StoreError naming the folder (``sim.store.sharedfolder``)."""
     assert target.path is not None
-    folder = target.path.parent
-    if not read_only:
-        raise StoreError(
-            f"{target.name}: cannot write its folder {folder}, where SQLite"
-            " keeps the store's -wal and -shm files while it writes"
-        )
-    if not _nobody_writes(folder):
-        raise StoreError(
-            f"{target.name}: cannot read: SQLite cannot create the store's -shm index"
-            f" in its folder {folder}, which this user cannot write (read a copy)"
-        )
+    why = folder_refusal(target.name, target.path.parent, read_only)
+    if why is not None:
+        raise StoreError(why)
     try:
-        probe = sqlite3.connect(uri + "&immutable=1", uri=True)
-        try:
-            probe.execute("PRAGMA schema_version").fetchone()
-        finally:
-            probe.close()
+        _probe(uri + "&immutable=1")
     except sqlite3.DatabaseError as error:
         raise StoreError(f"{target.name}: cannot read ({error})") from error
     return "immutable"
+
+
+def _probe(uri: str) -> None:
+    probe = sqlite3.connect(uri, uri=True, timeout=_BUSY_MS / 1000)
+    try:
+        probe.execute("PRAGMA schema_version").fetchone()
+    finally:
+        probe.close()
 
 
 def _remove_new_sidecars(sidecars: list[Path], before: list[bool]) -> None:
