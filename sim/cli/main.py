@@ -11,7 +11,10 @@ replay, plot) open it read-only and never change it.
 from __future__ import annotations
 
 import contextlib
+import errno
+import io
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -83,6 +86,20 @@ class _Main(click.Group):
             fail("interrupted by SIGTERM", Terminated.exit_status)
         except KeyboardInterrupt:
             fail("interrupted", SIGINT_EXIT)
+        except OSError as error:
+            if error.errno == errno.EPIPE:
+                raise  # a closed pipe (``| head``): click ends quietly
+            _discard_stdout()
+            if error.filename is None:  # stdout: a full disk, a lost terminal
+                fail(f"cannot write the output: {error.strerror or error}")
+            fail(f"{error.filename}: {error.strerror or error}")
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so the exit's flush of what could not be
+    written does not fail again ("Exception ignored ... OSError")."""
+    with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -116,3 +119,15 @@ def test_an_empty_scenario_path_is_refused(
     monkeypatch.chdir(tmp_path)
     refused(invoke(*args), "empty; give a scenario file")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("args", [["schema"], ["validate", QUICKSTART]])
+def test_an_output_that_cannot_be_written_is_a_message(args: list[str]) -> None:
+    """stdout on a full disk: before, a traceback (OSError: [Errno 28]) and exit 1."""
+    command = [sys.executable, "-c", "from sim.entry import main; main()", *args]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(command, stdout=full, stderr=subprocess.PIPE, text=True, env=env)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == "cannot write the output: No space left on device\n"
