@@ -92,6 +92,10 @@ def _table_in(path: Path, data: Any, root: Any) -> AnswerRatesTable:
     from sim.scenario.errors import pydantic_errors
     from sim.scenario.yamlfile import add_lines, line_index
 
+    if not isinstance(data, dict):
+        found = "empty" if data is None else f"a {'list' if isinstance(data, list) else 'value'}"
+        keys = ", ".join(AnswerRatesTable.model_fields)
+        raise ValueError(f"{path.name}: {found}, expected a mapping with keys {keys}")
     try:
         return AnswerRatesTable.model_validate(data)
     except ValidationError as exc:

@@ -178,3 +178,22 @@ def test_answer_rates_file_errors_name_each_key_and_line(tmp_path: Path) -> None
     ):
         assert problem in error
     assert error.endswith("(s.yaml line 50)")
+
+
+@pytest.mark.parametrize(("text", "found"), [("", "empty"), ("- 1\n", "a list")])
+def test_an_answer_rates_file_that_holds_no_table_is_an_error(
+    tmp_path: Path, text: str, found: str
+) -> None:
+    """Before: 'must be a valid dictionary or instance of AnswerRatesTable',
+    a class name the planner never wrote."""
+    (tmp_path / "rates.yaml").write_text(text, encoding="utf-8")
+    scenario = (SCENARIOS / "national_4zones.yaml").read_text(encoding="utf-8")
+    scenario = scenario.replace("lists/", f"{SCENARIOS}/lists/").replace(
+        "profiles/answer_rates_by_hour.yaml", "rates.yaml"
+    )
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(_write(tmp_path, scenario))
+    assert info.value.errors == [
+        f"campaigns[0].answer_rates_by_hour: rates.yaml: {found}, expected a mapping"
+        " with keys source, hours, weekday_live_factor, amd (s.yaml line 50)"
+    ]
