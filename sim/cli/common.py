@@ -31,6 +31,29 @@ RUN_OPTION = click.option(
 )
 
 
+def not_empty(what: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    """A click callback refusing an empty value (``--db "$DB"`` with DB unset),
+    which would otherwise mean an in-memory store or the current folder."""
+
+    def check(_ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            raise click.BadParameter(f"empty; give {what}")
+        return value
+
+    return check
+
+
+DB_GIVEN = not_empty("a SQLite file path or a database URL")
+SCENARIO_GIVEN = not_empty("a scenario file")
+
+
+def not_nan(_ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
+    """click's FloatRange lets NaN through (every comparison with it is false)."""
+    if isinstance(value, float) and math.isnan(value):
+        raise click.BadParameter("must be a number, not nan")
+    return value
+
+
 def sweep_option(help_text: str) -> Callable[[F], F]:
     """``--sweep [ID]``: a sweep id, or the latest sweep when given alone ("")."""
     return click.option(
@@ -79,6 +102,11 @@ def load(path: str) -> Any:
         fail(f"{path}: {len(error.errors)} problem(s)\n" + "\n".join(error.errors))
 
 
+def one_of_run_or_sweep(run_id: int | None, sweep_id: str | None) -> None:
+    if run_id is not None and sweep_id is not None:
+        fail("--run and --sweep: give one of them (a run, or a sweep), not both")
+
+
 def check_seeds(scenario: Any, seed: int | None, replications: int) -> None:
     """Replication i uses seed base + i: the last one must fit the store too."""
     base = scenario.seed if seed is None else seed
@@ -109,10 +137,10 @@ def progress_bar(quiet: bool) -> tuple[Callable[[float], None] | None, Callable[
     return update, bar.close
 
 
-def duration(text: str) -> float:
+def duration(text: str, option: str) -> float:
     from sim.scenario import parse_duration
 
     try:
         return parse_duration(text)
     except ValueError as error:
-        fail(f"not a duration: {text!r} ({error})")
+        fail(f"{option}: not a duration: {text!r} ({error})")

@@ -10,13 +10,16 @@ import click
 
 from sim.cli.cluster import SCHEDULER_OPTION, WORKERS_OPTION, cluster_for, task_bar
 from sim.cli.common import (
+    DB_GIVEN,
     FORMAT_OPTION,
+    SCENARIO_GIVEN,
     SEED,
     check_seeds,
     duration,
     echo_json,
     fail,
     load,
+    not_nan,
     store_at,
 )
 
@@ -77,7 +80,7 @@ def print_sweep_report(store: Any, sweep_id: str, warmup: float, fmt: str) -> No
 
 
 @click.command()
-@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.argument("scenario", type=click.Path(dir_okay=False), callback=SCENARIO_GIVEN)
 @click.option(
     "--vary",
     "varies",
@@ -93,7 +96,12 @@ def print_sweep_report(store: Any, sweep_id: str, warmup: float, fmt: str) -> No
     show_default=True,
     help="Seeded replications per grid point.",
 )
-@click.option("--db", required=True, help="SQLite file (or SQLAlchemy URL) for the results.")
+@click.option(
+    "--db",
+    required=True,
+    callback=DB_GIVEN,
+    help="SQLite file (or SQLAlchemy URL) for the results.",
+)
 @WORKERS_OPTION
 @SCHEDULER_OPTION
 @click.option("--warmup", default="0s", show_default=True, help="Warm-up to discard.")
@@ -128,7 +136,7 @@ def sweep(
         fail(f"--vary: {error}")
     except ScenarioError as error:
         fail("--vary makes an invalid scenario:\n" + "\n".join(error.errors))
-    warm = duration(warmup)
+    warm = duration(warmup, "--warmup")
     store_at(db, read_only=False).dispose()  # refuse a non-store before any work
     total = len(points) * replications
     with cluster_for(workers, scheduler, total, quiet) as cluster:
@@ -143,11 +151,12 @@ def sweep(
 
 
 @click.command()
-@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.argument("scenario", type=click.Path(dir_okay=False), callback=SCENARIO_GIVEN)
 @click.option("--deadline", required=True, help="The list must be done by then (e.g. 6h).")
 @click.option(
     "--max-abandonment",
     type=click.FloatRange(0.0, 1.0),
+    callback=not_nan,
     default=0.03,
     show_default=True,
     help="Abandonment rate limit.",
@@ -177,7 +186,9 @@ def sweep(
 )
 @click.option("--low", type=click.IntRange(min=1), default=None, help="First headcount tried.")
 @click.option("--high", type=click.IntRange(min=1), default=None, help="Headcount cap.")
-@click.option("--db", default=None, help="Keep the probe runs here (default: discarded).")
+@click.option(
+    "--db", default=None, callback=DB_GIVEN, help="Keep the probe runs here (default: discarded)."
+)
 @click.option("--quiet", is_flag=True, help="No probe lines or dashboard address on stderr.")
 def staff(
     scenario: str,
@@ -200,7 +211,9 @@ def staff(
 
     parsed = load(scenario)
     check_seeds(parsed, None, replications)
-    deadline_s = duration(deadline)
+    deadline_s = duration(deadline, "--deadline")
+    if deadline_s <= 0:
+        fail(f"--deadline: must be longer than 0s (got {deadline!r}): no list is done by then")
     if db is not None:
         store_at(db, read_only=False).dispose()
     with cluster_for(workers, scheduler, replications, quiet) as cluster:

@@ -11,7 +11,10 @@ replay, plot) open it read-only and never change it.
 from __future__ import annotations
 
 import contextlib
+import errno
+import io
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,9 +24,11 @@ import click
 from sim import __version__
 from sim.cli.cluster import SCHEDULER_OPTION, WORKERS_OPTION, Terminated, cluster_for
 from sim.cli.common import (
+    DB_GIVEN,
     FORMAT_OPTION,
     MAX_SPEED,
     RUN_OPTION,
+    SCENARIO_GIVEN,
     SEED,
     SIGINT_EXIT,
     check_seeds,
@@ -31,6 +36,8 @@ from sim.cli.common import (
     echo_json,
     fail,
     load,
+    not_empty,
+    one_of_run_or_sweep,
     progress_bar,
     store_at,
     sweep_option,
@@ -79,6 +86,20 @@ class _Main(click.Group):
             fail("interrupted by SIGTERM", Terminated.exit_status)
         except KeyboardInterrupt:
             fail("interrupted", SIGINT_EXIT)
+        except OSError as error:
+            if error.errno == errno.EPIPE:
+                raise  # a closed pipe (``| head``): click ends quietly
+            _discard_stdout()
+            if error.filename is None:  # stdout: a full disk, a lost terminal
+                fail(f"cannot write the output: {error.strerror or error}")
+            fail(f"{error.filename}: {error.strerror or error}")
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so the exit's flush of what could not be
+    written does not fail again ("Exception ignored ... OSError")."""
+    with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
@@ -88,8 +109,13 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("scenario", type=click.Path(dir_okay=False))
-@click.option("--db", required=True, help="SQLite file (or SQLAlchemy URL) for the results.")
+@click.argument("scenario", type=click.Path(dir_okay=False), callback=SCENARIO_GIVEN)
+@click.option(
+    "--db",
+    required=True,
+    callback=DB_GIVEN,
+    help="SQLite file (or SQLAlchemy URL) for the results.",
+)
 @click.option("--seed", type=SEED, default=None, help="Override the scenario's seed.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @FORMAT_OPTION
@@ -125,9 +151,9 @@ def run(
     --scheduler's)."""
     parsed = load(scenario)
     check_seeds(parsed, seed, replications)
+    warm = duration(warmup, "--warmup")  # before the store: a refused command makes no file
     store = store_at(db, read_only=False)
     if replications > 1:
-        warm = duration(warmup)
         with cluster_for(workers, scheduler, replications, quiet) as cluster:
             report_replications(parsed, store, replications, cluster, seed, warm, fmt, quiet)
         return
@@ -162,7 +188,7 @@ def _print_analytic(scenario: Any, summary: Any) -> None:
 
 
 @main.command()
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path(dir_okay=False), callback=SCENARIO_GIVEN)
 def validate(file: str) -> None:
     """Check a scenario FILE; list every problem with its location (exit 2 if any)."""
     parsed = load(file)
@@ -178,7 +204,7 @@ def schema() -> None:
 
 
 @main.command()
-@click.argument("db", type=click.Path(dir_okay=False))
+@click.argument("db", type=click.Path(dir_okay=False), callback=DB_GIVEN)
 @RUN_OPTION
 @sweep_option("Report a sweep (default: the latest): KPIs with CIs per point.")
 @click.option("--warmup", default="0s", show_default=True, help="Warm-up to discard (sweeps).")
@@ -188,9 +214,11 @@ def report(db: str, run_id: int | None, sweep_id: str | None, warmup: str, fmt: 
     from sim.analysis.summary import run_summary, status_note
     from sim.analysis.table import format_table
 
+    one_of_run_or_sweep(run_id, sweep_id)
+    warm = duration(warmup, "--warmup")
     store = store_at(db)
     if sweep_id is not None:
-        print_sweep_report(store, sweep_named(store, sweep_id), duration(warmup), fmt)
+        print_sweep_report(store, sweep_named(store, sweep_id), warm, fmt)
         return
     info = store.run(run_id)
     summary = run_summary(store, info.id)
@@ -208,7 +236,7 @@ def report(db: str, run_id: int | None, sweep_id: str | None, warmup: str, fmt: 
 
 
 @main.command()
-@click.argument("db", type=click.Path(dir_okay=False))
+@click.argument("db", type=click.Path(dir_okay=False), callback=DB_GIVEN)
 @RUN_OPTION
 def replay(db: str, run_id: int | None) -> None:
     """Rebuild every projection of a run from its events and compare (exit 1 if different)."""
@@ -232,7 +260,9 @@ def replay(db: str, run_id: int | None) -> None:
 
 
 @main.command()
-@click.argument("scenario", required=False, type=click.Path(dir_okay=False))
+@click.argument(
+    "scenario", required=False, type=click.Path(dir_okay=False), callback=SCENARIO_GIVEN
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="TCP port."
@@ -307,14 +337,21 @@ def _finite(value: float, name: str) -> float:
 
 
 @main.command()
-@click.argument("db", type=click.Path(dir_okay=False))
+@click.argument("db", type=click.Path(dir_okay=False), callback=DB_GIVEN)
 @RUN_OPTION
 @sweep_option("Plot a sweep's capacity curves (default: the latest sweep).")
-@click.option("--out", required=True, type=click.Path(file_okay=False), help="Output folder.")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False),
+    callback=not_empty("a folder"),
+    help="Output folder.",
+)
 def plot(db: str, run_id: int | None, sweep_id: str | None, out: str) -> None:
     """Write PNG figures of a run (or a sweep's capacity curves) in DB to --out."""
     from sim.analysis.plots import write_plots, write_sweep_plots
 
+    one_of_run_or_sweep(run_id, sweep_id)
     store = store_at(db)
     try:
         if sweep_id is not None:

@@ -15,7 +15,14 @@ import math
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, Strict, ValidationInfo, model_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    Strict,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
 
 from sim.scenario.base import Frozen, Probability
 from sim.scenario.dialing_day import Weekday
@@ -72,10 +79,28 @@ def _from_file(value: Any, info: ValidationInfo) -> Any:
     if not path.is_file():
         raise ValueError(f"file not found: {path}")
     try:
-        data, _ = read_document(path)
+        data, root = read_document(path)
     except ScenarioError as exc:
         raise ValueError(str(exc)) from None
-    return data
+    return _table_in(path, data, root)
+
+
+def _table_in(path: Path, data: Any, root: Any) -> AnswerRatesTable:
+    """The table read from ``path``, validated here: the scenario's error
+    locations end at the path (text), so each problem is named by its key and
+    line in this file, all on one line."""
+    from sim.scenario.errors import pydantic_errors
+    from sim.scenario.yamlfile import add_lines, line_index
+
+    if not isinstance(data, dict):
+        found = "empty" if data is None else f"a {'list' if isinstance(data, list) else 'value'}"
+        keys = ", ".join(AnswerRatesTable.model_fields)
+        raise ValueError(f"{path.name}: {found}, expected a mapping with keys {keys}")
+    try:
+        return AnswerRatesTable.model_validate(data)
+    except ValidationError as exc:
+        problems = add_lines(pydantic_errors(exc, data, AnswerRatesTable), path, line_index(root))
+        raise ValueError(f"{path.name}: " + "; ".join(problems)) from None
 
 
 class AnswerRatesTable(Frozen):

@@ -174,6 +174,10 @@ def _message(error: ErrorDetails, root: type[BaseModel]) -> str:
         if kind == "too_short":
             return f"must have at least {ctx.get('min_length')} item(s)"
         return f"must have at most {ctx.get('max_length')} item(s)"
+    if kind in ("model_type", "dict_type"):  # pydantic names the model class
+        value = error["input"]
+        got = f" (got {_describe(value)})" if isinstance(value, str | int | float) else ""
+        return f"must be a mapping of keys to values, not {_kind_of(value)}{got}"
     if kind in _TYPE_WORDS:
         value = error["input"]
         return f"must be {_TYPE_WORDS[kind]}, not {_kind_of(value)} (got {_describe(value)})"

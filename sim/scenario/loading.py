@@ -6,7 +6,6 @@ the document into a validated Scenario and puts file lines on its errors.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,31 +15,12 @@ from pydantic import ValidationError
 from sim.scenario.errors import ScenarioError, pydantic_errors
 from sim.scenario.model import Scenario
 from sim.scenario.validation import cross_field_errors, salvage
-from sim.scenario.yamlfile import line_index, read_document
-
-_PARENT = re.compile(r"(\.[^.\[\]]*|\[\d+\])$", re.ASCII)  # last step of a location
+from sim.scenario.yamlfile import add_lines, line_index, read_document
 
 
 def read_yaml(path: Path) -> Any:
     """The YAML document in ``path``; every problem is a ScenarioError with its line."""
     return read_document(path)[0]
-
-
-def _nearest_line(location: str, lines: Mapping[str, int]) -> int | None:
-    while location in lines or _PARENT.search(location):
-        if location in lines:
-            return lines[location]
-        location = _PARENT.sub("", location)
-    return None
-
-
-def _add_lines(errors: list[str], path: Path, lines: Mapping[str, int]) -> list[str]:
-    out = []
-    for error in errors:
-        location = error.split(": ", 1)[0]
-        line = _nearest_line(location, lines)
-        out.append(f"{error} ({path.name} line {line})" if line else error)
-    return out
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -54,7 +34,7 @@ def load_scenario(path: str | Path) -> Scenario:
     try:
         return parse_scenario(data, base_dir=path.resolve().parent)
     except ScenarioError as exc:
-        raise ScenarioError(_add_lines(exc.errors, path, line_index(root))) from None
+        raise ScenarioError(add_lines(exc.errors, path, line_index(root))) from None
 
 
 def _top_level_error(data: Any) -> str | None:

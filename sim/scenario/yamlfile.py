@@ -16,6 +16,7 @@ node, before any Python object is built.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -219,6 +220,26 @@ def line_index(root: yaml.Node | None) -> dict[str, int]:
     if root is not None:
         walk(root, [])
     return lines
+
+
+_PARENT = re.compile(r"(\.[^.\[\]]*|\[\d+\])$", re.ASCII)  # last step of a location
+
+
+def _nearest_line(location: str, lines: Mapping[str, int]) -> int | None:
+    while location in lines or _PARENT.search(location):
+        if location in lines:
+            return lines[location]
+        location = _PARENT.sub("", location)
+    return None
+
+
+def add_lines(errors: list[str], path: Path, lines: Mapping[str, int]) -> list[str]:
+    out = []
+    for error in errors:
+        location = error.split(": ", 1)[0]
+        line = _nearest_line(location, lines)
+        out.append(f"{error} ({path.name} line {line})" if line else error)
+    return out
 
 
 def _text(path: Path) -> str:

@@ -39,6 +39,7 @@ from sim.store.schema import (
     runs,
     store_meta,
 )
+from sim.store.sharedfolder import cannot_make_index, folder_refusal
 
 
 class StoreError(Exception):
@@ -125,8 +126,10 @@ def _head(head: bytes) -> str:
     return f"a binary file starting {head[:8].hex(' ')}"
 
 
-def file_state(target: Target) -> str:
-    """ "absent", "empty" (0 bytes) or "sqlite"; StoreError for anything else.
+def file_state(target: Target, *, read_only: bool = True) -> str:
+    """ "absent", "empty" (0 bytes), "sqlite", or "immutable" (a WAL store in
+    a folder this process cannot write, to read: see ``_unwritable_folder``);
+    StoreError for anything else.
 
     The file is looked at through SQLite, never through ``open()``: closing any
     descriptor of a file drops every POSIX lock this process holds on it, so
@@ -149,13 +152,11 @@ def file_state(target: Target) -> str:
     sidecars = [path.with_name(path.name + end) for end in ("-wal", "-shm")]
     before = [side.exists() for side in sidecars]
     try:
-        probe = sqlite3.connect(uri, uri=True, timeout=_BUSY_MS / 1000)
-        try:
-            probe.execute("PRAGMA schema_version").fetchone()
-        finally:
-            probe.close()
+        _probe(uri)
     except sqlite3.DatabaseError as error:
         _remove_new_sidecars(sidecars, before)
+        if cannot_make_index(error, sidecars[0]):
+            return _unwritable_folder(target, uri, read_only)
         if "not a database" not in str(error):
             raise StoreError(f"{target.name}: cannot read ({error})") from error
         try:  # not SQLite: no connection of ours can hold a lock on it
@@ -167,6 +168,27 @@ def file_state(target: Target) -> str:
             f"{target.name}: not a SQLite database ({_head(head)}), not a sim store"
         ) from None
     return "sqlite"
+
+
+def _unwritable_folder(target: Target, uri: str, read_only: bool) -> str:
+    """ "immutable", or StoreError naming the folder (``sim.store.sharedfolder``)."""
+    assert target.path is not None
+    why = folder_refusal(target.name, target.path.parent, read_only)
+    if why is not None:
+        raise StoreError(why)
+    try:
+        _probe(uri + "&immutable=1")
+    except sqlite3.DatabaseError as error:
+        raise StoreError(f"{target.name}: cannot read ({error})") from error
+    return "immutable"
+
+
+def _probe(uri: str) -> None:
+    probe = sqlite3.connect(uri, uri=True, timeout=_BUSY_MS / 1000)
+    try:
+        probe.execute("PRAGMA schema_version").fetchone()
+    finally:
+        probe.close()
 
 
 def _remove_new_sidecars(sidecars: list[Path], before: list[bool]) -> None:
@@ -230,8 +252,9 @@ def _read_only_session(dialect: str) -> Any:
     return on_connect
 
 
-def make_engine(target: Target, *, read_only: bool) -> Engine:
-    """An engine on ``target``: read-only (no write is possible) or for writing."""
+def make_engine(target: Target, *, read_only: bool, immutable: bool = False) -> Engine:
+    """An engine on ``target``: read-only (no write is possible) or for writing;
+    ``immutable``: a SQLite file read without locks (see ``file_state``)."""
     kwargs: dict[str, Any] = {}
     url: str | URL = target.url
     if target.memory:
@@ -241,7 +264,8 @@ def make_engine(target: Target, *, read_only: bool) -> Engine:
         kwargs = {"connect_args": {"timeout": _BUSY_MS / 1000}}
         if read_only:
             database = "file:" + quote(str(target.path.resolve()))
-            url = URL.create("sqlite", database=database, query={"mode": "ro", "uri": "true"})
+            query = {"mode": "ro", "uri": "true"} | ({"immutable": "1"} if immutable else {})
+            url = URL.create("sqlite", database=database, query=query)
     try:
         engine = create_engine(url, **kwargs)
     except (ImportError, NoSuchModuleError) as error:
@@ -448,8 +472,9 @@ def _write_marker(conn: Connection) -> None:
 
 def open_engine(target: Target, *, read_only: bool) -> tuple[Engine, Layout]:
     """The engine and layout of the store ``target`` names (see the module doc)."""
+    state = "server"
     if target.path is not None:
-        state = file_state(target)
+        state = file_state(target, read_only=read_only)
         if read_only and state == "absent":
             raise StoreError(f"{target.name}: no such database file")
         if read_only and state == "empty":
@@ -461,7 +486,7 @@ def open_engine(target: Target, *, read_only: bool) -> tuple[Engine, Layout]:
                 raise StoreError(f"{target.name}: cannot create ({error})") from error
     elif read_only and target.memory:
         raise StoreError(f"{target.name}: an in-memory database holds no store to read")
-    engine = make_engine(target, read_only=read_only)
+    engine = make_engine(target, read_only=read_only, immutable=state == "immutable")
     try:
         layout = read_layout(engine, target) if read_only else create_or_check(engine, target)
     except SQLAlchemyError as error:  # raised before the error listener could see it

@@ -216,7 +216,7 @@ class Store:
         with self.engine.connect() as conn:
             rows = conn.execute(select(*self._run_cols).order_by(runs.c.id)).mappings().all()
         now = datetime.now(UTC)
-        return [_run_info(r, now) for r in rows]
+        return [_run_info(r, now, self.name) for r in rows]
 
     def run(self, run_id: int | None = None) -> RunInfo:
         """One run by id, or the latest when ``run_id`` is None; StoreError if absent."""
@@ -232,7 +232,7 @@ class Store:
             row = conn.execute(query).mappings().first()
         if row is None:
             raise StoreError(self._missing(run_id))
-        return _run_info(row, datetime.now(UTC))
+        return _run_info(row, datetime.now(UTC), self.name)
 
     def _missing(self, run_id: int | None) -> str:
         with self.engine.connect() as conn:
@@ -275,7 +275,13 @@ class Store:
             if not rows:
                 return
             last = rows[-1][0]
-            yield [Event(r[1], r[2], r[3], r[4], loads(r[5])) for r in rows]
+            try:
+                batch_events = [Event(r[1], r[2], r[3], r[4], loads(r[5])) for r in rows]
+            except orjson.JSONDecodeError:
+                raise _damaged_event(self.name, run_id, rows) from None
+            if not all(type(r[4]) is float for r in rows):
+                raise _damaged_event(self.name, run_id, rows)
+            yield batch_events
             if len(rows) < batch:
                 return
 
@@ -290,11 +296,37 @@ class Store:
         return EventWriter(self, run_id, interval_s, chunk_size=chunk_size)
 
 
-def _run_info(row: RowMapping, now: datetime) -> RunInfo:
+def _damaged(name: str, what: str) -> StoreError:
+    return StoreError(f"{name}: a damaged sim store: {what}")
+
+
+def _damaged_event(name: str, run_id: int, rows: Any) -> StoreError:
+    """The first row of ``rows`` whose time or payload cannot be read."""
+    for position, _, _, _, time, payload in rows:
+        if type(time) is not float:
+            what = f"a time that is not a number ({time!r})"
+            return _damaged(name, f"run {run_id}: event at position {position} has {what}")
+        try:
+            orjson.loads(payload)
+        except orjson.JSONDecodeError as error:
+            what = f"a payload that is not JSON ({error})"
+            return _damaged(name, f"run {run_id}: event at position {position} has {what}")
+    return _damaged(name, f"run {run_id}: an event cannot be read")
+
+
+def _json_column(values: dict[str, Any], column: str, name: str) -> Any:
+    try:
+        return orjson.loads(values[column])
+    except orjson.JSONDecodeError as error:
+        what = f"run {values['id']}: its recorded {column} is not JSON ({error})"
+        raise _damaged(name, what) from None
+
+
+def _run_info(row: RowMapping, now: datetime, name: str) -> RunInfo:
     values = dict(row)
-    values["scenario"] = orjson.loads(values["scenario"])
+    values["scenario"] = _json_column(values, "scenario", name)
     if values["point"] is not None:
-        values["point"] = orjson.loads(values["point"])
+        values["point"] = _json_column(values, "point", name)
     if values["status"] == "running":
         gone = _gone(values, now)
         if gone is not None:

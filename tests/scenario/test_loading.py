@@ -151,3 +151,49 @@ def test_reference_documents_every_key() -> None:
         k for k in _keys(scenario_json_schema()) if f"`{k}" not in text and f".{k}`" not in text
     )
     assert not missing, f"docs/scenario.md lacks: {missing}"
+
+
+def test_answer_rates_file_errors_name_each_key_and_line(tmp_path: Path) -> None:
+    """A table in its own file (``answer_rates_by_hour: rates.yaml``): each problem
+    is named by its key and line in that file, as it would be inline; before,
+    every one read ``campaigns[0].answer_rates_by_hour: required``."""
+    (tmp_path / "rates.yaml").write_text(
+        "source: test\nhours:\n  8: {live_answer: 2, voicemail: 0}\nweekday: {}\n",
+        encoding="utf-8",
+    )
+    scenario = (SCENARIOS / "national_4zones.yaml").read_text(encoding="utf-8")
+    scenario = scenario.replace("lists/", f"{SCENARIOS}/lists/").replace(
+        "profiles/answer_rates_by_hour.yaml", "rates.yaml"
+    )
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(_write(tmp_path, scenario))
+    (error,) = info.value.errors
+    assert error.startswith("campaigns[0].answer_rates_by_hour: rates.yaml: ")
+    for problem in (
+        "hours[8].live_answer: must be less than or equal to 1 (got 2) (rates.yaml line",
+        "hours[8].no_answer: required (rates.yaml line",
+        "hours[8].invalid_number: required (rates.yaml line",
+        "weekday: unknown key; allowed: source, hours, weekday_live_factor, amd"
+        " (rates.yaml line 4)",
+    ):
+        assert problem in error
+    assert error.endswith("(s.yaml line 50)")
+
+
+@pytest.mark.parametrize(("text", "found"), [("", "empty"), ("- 1\n", "a list")])
+def test_an_answer_rates_file_that_holds_no_table_is_an_error(
+    tmp_path: Path, text: str, found: str
+) -> None:
+    """Before: 'must be a valid dictionary or instance of AnswerRatesTable',
+    a class name the planner never wrote."""
+    (tmp_path / "rates.yaml").write_text(text, encoding="utf-8")
+    scenario = (SCENARIOS / "national_4zones.yaml").read_text(encoding="utf-8")
+    scenario = scenario.replace("lists/", f"{SCENARIOS}/lists/").replace(
+        "profiles/answer_rates_by_hour.yaml", "rates.yaml"
+    )
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(_write(tmp_path, scenario))
+    assert info.value.errors == [
+        f"campaigns[0].answer_rates_by_hour: rates.yaml: {found}, expected a mapping"
+        " with keys source, hours, weekday_live_factor, amd (s.yaml line 50)"
+    ]

@@ -232,3 +232,21 @@ def test_scenario_error_str_is_all_lines() -> None:
     error = ScenarioError(["a: x", "b: y", "a: x"])
     assert error.errors == ["a: x", "b: y"]
     assert str(error) == "a: x\nb: y"
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "message"),
+    [
+        ("campaigns", [5], "campaigns[0]: must be a mapping of keys to values, not a whole number"),
+        ("instance", "big", "instance: must be a mapping of keys to values, not text"),
+    ],
+)
+def test_a_value_where_a_mapping_belongs_names_no_class(
+    raw: dict[str, Any], where: str, value: Any, message: str
+) -> None:
+    """Before: 'must be a valid dictionary or instance of Campaign', a class
+    name the planner never wrote."""
+    raw[where] = value
+    errors = _errors(raw)
+    assert any(e.startswith(message) for e in errors), errors
+    assert not any("instance of" in e for e in errors), errors

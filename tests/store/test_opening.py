@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+import shutil
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -281,4 +285,67 @@ def test_a_store_under_an_awkward_path_opens_read_only(tmp_path: Path) -> None:
     store = Store(str(path), read_only=True)
     assert store.run(1).status == "completed" and store.name == str(path)
     store.dispose()
+    assert snapshot(path) == before
+
+
+def _without_write_access() -> list[str]:
+    """The command prefix that runs a process unable to write a 0555 folder."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("root ignores folder permissions and setpriv is not installed")
+    caps = "-dac_override,-dac_read_search,-fowner"
+    return ["setpriv", "--inh-caps=-all", f"--bounding-set={caps}"]
+
+
+READ = """
+import sys
+from sim.store import Store, StoreError
+try:
+    store = Store(sys.argv[1], read_only=sys.argv[2] == "read")
+    print([r.status for r in store.runs()])
+except StoreError as error:
+    print(error)
+"""
+
+
+def test_a_store_in_a_read_only_folder_can_be_read(tmp_path: Path) -> None:
+    """A WAL store copied to a folder the reader cannot write (a read-only
+    share): SQLite cannot make the -shm index there and, asked for a
+    read-only connection, refused even to read ("cannot read (attempt to
+    write a readonly database)"). With no -wal file beside the store every
+    commit is in the file, and when nobody can write the folder no writer
+    can start, so it is read as immutable; a writer, or a reader of a folder
+    others may write, is told the folder is the problem."""
+    folder = tmp_path / "share"
+    path = folder / "s.db"
+    store = Store(path)
+    write_run(store, sample_run().events)
+    store.dispose()
+    assert sorted(p.name for p in folder.iterdir()) == ["s.db"]
+    before = snapshot(path)
+    folder.chmod(0o555)
+    try:
+        prefix = _without_write_access()
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+
+        def attempt(mode: str) -> str:
+            args = [*prefix, sys.executable, "-c", READ, str(path), mode]
+            done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=60)
+            assert done.returncode == 0, done.stderr
+            return done.stdout.strip()
+
+        assert attempt("read") == "['completed']"
+        assert attempt("write") == (
+            f"{path}: cannot write its folder {folder}, where SQLite keeps the"
+            " store's -wal and -shm files while it writes"
+        )
+        folder.chmod(0o577)  # others may write: one could start a run mid-read
+        assert attempt("read") == (
+            f"{path}: cannot read: SQLite cannot create the store's -shm index in its"
+            f" folder {folder}, which this user cannot write (read a copy)"
+        )
+    finally:
+        folder.chmod(0o755)
+    assert sorted(p.name for p in folder.iterdir()) == ["s.db"]
     assert snapshot(path) == before
