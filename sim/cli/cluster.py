@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-BAD_INPUT = 2
+from sim.cli.common import fail
 
 WORKERS_OPTION = click.option(
     "--workers",
@@ -44,8 +44,7 @@ def cluster_for(workers: int | None, scheduler: str | None, tasks: int, quiet: b
                 click.echo(f"dask dashboard: {cluster.dashboard}", err=True)
             yield cluster
     except ClusterError as error:
-        click.echo(str(error), err=True)
-        sys.exit(BAD_INPUT)
+        fail(str(error))  # exit 2
 
 
 class Terminated(KeyboardInterrupt):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 from collections.abc import Callable
 from typing import Any, NoReturn, TypeVar
@@ -88,8 +89,18 @@ def _finite(value: Any) -> Any:
     return value
 
 
+# C0 controls but tab and newline, DEL and C1: what a hostile file could use to
+# drive the terminal (escape sequences) when a message quotes it.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` with terminal control characters shown escaped (``\\x1b``), not sent."""
+    return _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def fail(message: str, code: int = BAD_INPUT) -> NoReturn:
-    click.echo(message, err=True)
+    click.echo(printable(message), err=True)
     sys.exit(code)
 
 

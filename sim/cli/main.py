@@ -38,6 +38,7 @@ from sim.cli.common import (
     load,
     not_empty,
     one_of_run_or_sweep,
+    printable,
     progress_bar,
     store_at,
     sweep_option,
@@ -223,7 +224,7 @@ def report(db: str, run_id: int | None, sweep_id: str | None, warmup: str, fmt: 
     info = store.run(run_id)
     summary = run_summary(store, info.id)
     if info.status != "completed":
-        click.echo(status_note(info), err=True)
+        click.echo(printable(status_note(info)), err=True)
     if fmt == "json":
         echo_json(summary.as_dict())
     else:

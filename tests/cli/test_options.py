@@ -131,3 +131,15 @@ def test_an_output_that_cannot_be_written_is_a_message(args: list[str]) -> None:
         done = subprocess.run(command, stdout=full, stderr=subprocess.PIPE, text=True, env=env)
     assert done.returncode == 2, done.stderr
     assert done.stderr == "cannot write the output: No space left on device\n"
+
+
+def test_a_hostile_file_cannot_drive_the_terminal_through_a_message(tmp_path: Path) -> None:
+    """A key holding escape sequences is named, its control characters shown escaped."""
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(
+        (ROOT / "scenarios" / "quickstart.yaml").read_text()
+        + '\n"evil\\e]0;pwned\\a\\e[2J\\r\\x9b": 1\n'
+    )
+    result = invoke("validate", str(scenario))
+    refused(result, "evil\\x1b]0;pwned\\x07\\x1b[2J\\x0d\\x9b", "unknown key")
+    assert not any(ch in result.output for ch in "\x1b\x07\r\x9b")
