@@ -282,7 +282,9 @@ def replay(db: str, run_id: int | None) -> None:
     show_default=True,
     help="Simulated seconds per wall-clock second.",
 )
-@click.option("--db", default=None, help="Record the run here (default: in memory).")
+@click.option(
+    "--db", default=None, callback=DB_GIVEN, help="Record the run here (default: in memory)."
+)
 @click.option(
     "--principal-key",
     "principal_keys",

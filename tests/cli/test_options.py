@@ -55,6 +55,17 @@ def test_an_empty_db_is_refused(args: list[str]) -> None:
     refused(invoke(*args), "empty")
 
 
+def test_serve_refuses_an_empty_db(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``sim serve --db "$DB"`` with DB unset: before, it served and recorded into
+    memory, and every event was gone when the server stopped."""
+    import sim.server
+
+    served: list[object] = []
+    monkeypatch.setattr(sim.server, "serve", lambda *a, **k: served.append(k))
+    refused(invoke("serve", "--db", "", "--port", "0"), "'--db'", "empty")
+    assert served == []
+
+
 def test_an_empty_out_folder_is_refused(
     recorded: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
