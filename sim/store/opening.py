@@ -427,6 +427,10 @@ def create_or_check(engine: Engine, target: Target) -> Layout:
         if layout.kind == "empty":
             metadata.create_all(conn)
             _write_marker(conn)
+        elif dialect == "postgresql":  # a store of an earlier sim: its varchar lengths
+            from sim.store.postgres import widen_columns
+
+            widen_columns(conn)
         conn.commit()
     if dialect == "sqlite" and not target.memory:
         _wal_mode(engine, target)
