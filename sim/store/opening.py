@@ -39,7 +39,7 @@ from sim.store.schema import (
     runs,
     store_meta,
 )
-from sim.store.sharedfolder import cannot_make_index, folder_refusal
+from sim.store.sharedfolder import cannot_make_index, folder_refusal, read_only_mount
 
 
 class StoreError(Exception):
@@ -158,7 +158,8 @@ def file_state(target: Target, *, read_only: bool = True) -> str:
         if cannot_make_index(error, sidecars[0]):
             return _unwritable_folder(target, uri, read_only)
         if "not a database" not in str(error):
-            raise StoreError(f"{target.name}: cannot read ({error})") from error
+            why = read_only_mount(target.name, path.parent, error, read_only)
+            raise StoreError(why or f"{target.name}: cannot read ({error})") from error
         try:  # not SQLite: no connection of ours can hold a lock on it
             with path.open("rb") as handle:
                 head = handle.read(100)
