@@ -32,13 +32,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
-from sim.store.schema import (
-    SCHEMA_VERSION,
-    STORE_FORMAT,
-    metadata,
-    runs,
-    store_meta,
-)
+from sim.store.schema import SCHEMA_VERSION, STORE_FORMAT, metadata, runs, store_meta, widen_columns
 from sim.store.sharedfolder import cannot_make_index, folder_refusal, read_only_mount
 
 
@@ -428,10 +422,8 @@ def create_or_check(engine: Engine, target: Target) -> Layout:
         if layout.kind == "empty":
             metadata.create_all(conn)
             _write_marker(conn)
-        elif dialect == "postgresql":  # a store of an earlier sim: its varchar lengths
-            from sim.store.postgres import widen_columns
-
-            widen_columns(conn)
+        elif dialect == "postgresql":
+            widen_columns(conn)  # a store of an earlier sim (sim.store.schema)
         conn.commit()
     if dialect == "sqlite" and not target.memory:
         _wal_mode(engine, target)

@@ -20,22 +20,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import psycopg
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    Connection,
-    Double,
-    Engine,
-    Float,
-    Integer,
-    String,
-    Table,
-    text,
-)
+from sqlalchemy import BigInteger, Boolean, Connection, Double, Engine, Float, Integer, Table
 
-from sim.store.schema import insert_columns, metadata
+from sim.store.schema import insert_columns
 
-__all__ = ["DRIVER_ERRORS", "copy_rows", "uses_copy", "widen_columns"]
+__all__ = ["DRIVER_ERRORS", "copy_rows", "uses_copy"]
 
 # psycopg errors raised by COPY on the raw connection (SQLAlchemy does not wrap them).
 DRIVER_ERRORS: tuple[type[Exception], ...] = (psycopg.Error,)
@@ -109,26 +98,3 @@ def _copy(
 
 def _without_nul(row: Sequence[Any]) -> tuple[Any, ...]:
     return tuple(v.replace("\x00", "\ufffd") if type(v) is str else v for v in row)
-
-
-def widen_columns(conn: Connection) -> None:
-    """Widen the varchar columns a store made by an earlier sim has narrower
-    than this one writes (``contacts.dial_request_id`` was 64, now 80), or a
-    value the model allows fails the batch's COPY and the run. PostgreSQL
-    widens a varchar in its catalog alone: no row is rewritten or changed."""
-    found = conn.execute(
-        text(
-            "SELECT table_name, column_name, character_maximum_length"
-            " FROM information_schema.columns WHERE table_schema = current_schema()"
-            " AND character_maximum_length IS NOT NULL"
-        )
-    ).all()
-    have = {(table, column): length for table, column, length in found}
-    for table in metadata.sorted_tables:
-        for column in table.columns:
-            length = column.type.length if isinstance(column.type, String) else None
-            if length and have.get((table.name, column.name), length) < length:
-                conn.exec_driver_sql(
-                    f'ALTER TABLE "{table.name}" ALTER COLUMN "{column.name}"'
-                    f" TYPE varchar({length})"
-                )
