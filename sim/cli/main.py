@@ -17,7 +17,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -70,6 +70,8 @@ class _Main(click.Group):
             return super().make_context(info_name, args, parent, **extra)
         except KeyboardInterrupt:
             fail("interrupted", SIGINT_EXIT)
+        except OSError as error:  # ``sim --help`` / ``--version`` print here
+            _os_error(error)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -88,12 +90,17 @@ class _Main(click.Group):
         except KeyboardInterrupt:
             fail("interrupted", SIGINT_EXIT)
         except OSError as error:
-            if error.errno == errno.EPIPE:
-                raise  # a closed pipe (``| head``): click ends quietly
-            _discard_stdout()
-            if error.filename is None:  # stdout: a full disk, a lost terminal
-                fail(f"cannot write the output: {error.strerror or error}")
-            fail(f"{error.filename}: {error.strerror or error}")
+            _os_error(error)
+
+
+def _os_error(error: OSError) -> NoReturn:
+    """One line and exit 2 for a file or an output that cannot be written."""
+    if error.errno == errno.EPIPE:
+        raise error  # a closed pipe (``| head``): click ends quietly
+    _discard_stdout()
+    if error.filename is None:  # stdout: a full disk, a lost terminal
+        fail(f"cannot write the output: {error.strerror or error}")
+    fail(f"{error.filename}: {error.strerror or error}")
 
 
 def _discard_stdout() -> None:
@@ -276,7 +283,9 @@ def replay(db: str, run_id: int | None) -> None:
     show_default=True,
     help="Simulated seconds per wall-clock second.",
 )
-@click.option("--db", default=None, help="Record the run here (default: in memory).")
+@click.option(
+    "--db", default=None, callback=DB_GIVEN, help="Record the run here (default: in memory)."
+)
 @click.option(
     "--principal-key",
     "principal_keys",

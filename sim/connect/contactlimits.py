@@ -40,9 +40,11 @@ class LimitBook:
         # end. The role is the campaign id for its own ledger, INSTANCE for the
         # instance's, so an attempt stays in progress across new instance limits.
         self._in_flight: dict[tuple[str, str], int] = {}
-        # Per (campaign, recipient): the roles each of its attempts in progress was
-        # counted under, so its end undoes exactly that, whatever the limits are by then.
-        self._charged: dict[tuple[str, str], list[tuple[str, ...]]] = {}
+        # Per contact id: the roles its attempt in progress was counted under, so
+        # its end undoes exactly that, whatever the limits are by then (and an
+        # attempt dialed before any limit applied undoes nothing: not one of the
+        # same recipient's counted attempts still up).
+        self._charged: dict[str, tuple[str, ...]] = {}
 
     @property
     def counting(self) -> bool:
@@ -81,7 +83,7 @@ class LimitBook:
             out.append((INSTANCE, ledger))
         return out
 
-    def try_dial(self, c: Campaign, phone: str, now: float) -> bool:
+    def try_dial(self, c: Campaign, contact_id: str, phone: str, now: float) -> bool:
         """Whether ``phone`` may be dialed now; if so its attempt counts as in progress."""
         ledgers = self._ledgers(c, now)
         for role, ledger in ledgers:
@@ -93,7 +95,7 @@ class LimitBook:
             for role, _ in ledgers:
                 key = (role, phone)
                 self._in_flight[key] = self._in_flight.get(key, 0) + 1
-            self._charged.setdefault((c.id, phone), []).append(tuple(r for r, _ in ledgers))
+            self._charged[contact_id] = tuple(r for r, _ in ledgers)
         return True
 
     def within(
@@ -112,7 +114,7 @@ class LimitBook:
         keep: list[WaitingContact] = []
         while taken:
             for contact in taken:
-                if self.try_dial(c, contact.phone_number, now):
+                if self.try_dial(c, contact.contact_id, contact.phone_number, now):
                     keep.append(contact)
                 else:
                     events += contact_expired(contact, now, REASON_LIMIT, buf.amd_default)
@@ -122,16 +124,12 @@ class LimitBook:
             events += more
         return keep
 
-    def attempt_over(self, c: Campaign, phone: str, dialed_at: float, outcome: str) -> None:
+    def attempt_over(
+        self, c: Campaign, contact_id: str, phone: str, dialed_at: float, outcome: str
+    ) -> None:
         """A dial ended: no longer in progress where ``try_dial`` counted it, and
         recorded, if it reached someone, in those ledgers and any that applies now."""
-        key = (c.id, phone)
-        stack = self._charged.get(key)
-        charged: tuple[str, ...] = ()
-        if stack:
-            charged = stack.pop()
-            if not stack:
-                del self._charged[key]
+        charged = self._charged.pop(contact_id, ())
         for role in charged:
             flying = (role, phone)
             left = self._in_flight.get(flying, 0) - 1

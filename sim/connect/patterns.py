@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from pydantic_core import PydanticCustomError
+
 _SPACE = r" \t\n\x0B\f\r"
 _INSIDE = {"d": "0-9", "s": _SPACE, "w": "a-zA-Z0-9_"}
 _OUTSIDE = {
@@ -70,7 +72,13 @@ def whole(pattern: str) -> Callable[[str], str]:
 
     def check(value: str) -> str:
         if compiled.fullmatch(value) is None:
-            raise ValueError(f"String should match pattern '{pattern}'")
+            # pydantic's own error for a pattern (not a "Value error, ..."): the
+            # message reads the same whether or not the value ends in a newline.
+            raise PydanticCustomError(
+                "string_pattern_mismatch",
+                "String should match pattern '{pattern}'",
+                {"pattern": pattern},
+            )
         return value
 
     return check

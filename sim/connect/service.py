@@ -421,13 +421,15 @@ class OutboundCore:
             self.sink.append(events)
         return taken
 
-    def attempt_over(self, campaign_id: str, phone: str, dialed_at: float, outcome: str) -> None:
+    def attempt_over(
+        self, campaign_id: str, contact_id: str, phone: str, dialed_at: float, outcome: str
+    ) -> None:
         """A dial handed out by ``take_contacts`` ended with ``outcome``: counted
         toward the recipient's limits if it reached someone (no-op without limits)."""
         limits = self._limits
         c = self._campaigns.get(campaign_id) or limits.deleted.get(campaign_id)
         if c is not None and (limits.counting or limits.applies(c)):
-            limits.attempt_over(c, phone, dialed_at, outcome)
+            limits.attempt_over(c, contact_id, phone, dialed_at, outcome)
 
     def next_opening(self, campaign_id: str, now: float, lead: float = 0.0) -> float | None:
         """Under calling hours: when the next zone that is closed at ``now`` and has

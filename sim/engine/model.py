@@ -376,8 +376,9 @@ class Model:
     def _attempt_over(self, call: Call) -> None:
         if call.outcome is not None:
             dialed_at = call.rang_at or self.clock.now
+            contact = call.contact
             self.core.attempt_over(
-                call.runtime.id, call.contact.phone_number, dialed_at, call.outcome
+                call.runtime.id, contact.contact_id, contact.phone_number, dialed_at, call.outcome
             )
         parts = self.campaigns.get(call.runtime.id)
         if parts is not None and parts.redial is not None:

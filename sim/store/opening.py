@@ -32,14 +32,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
-from sim.store.schema import (
-    SCHEMA_VERSION,
-    STORE_FORMAT,
-    metadata,
-    runs,
-    store_meta,
-)
-from sim.store.sharedfolder import cannot_make_index, folder_refusal
+from sim.store.schema import SCHEMA_VERSION, STORE_FORMAT, metadata, runs, store_meta, widen_columns
+from sim.store.sharedfolder import cannot_make_index, folder_refusal, read_only_mount
 
 
 class StoreError(Exception):
@@ -158,7 +152,8 @@ def file_state(target: Target, *, read_only: bool = True) -> str:
         if cannot_make_index(error, sidecars[0]):
             return _unwritable_folder(target, uri, read_only)
         if "not a database" not in str(error):
-            raise StoreError(f"{target.name}: cannot read ({error})") from error
+            why = read_only_mount(target.name, path.parent, error, read_only)
+            raise StoreError(why or f"{target.name}: cannot read ({error})") from error
         try:  # not SQLite: no connection of ours can hold a lock on it
             with path.open("rb") as handle:
                 head = handle.read(100)
@@ -427,6 +422,8 @@ def create_or_check(engine: Engine, target: Target) -> Layout:
         if layout.kind == "empty":
             metadata.create_all(conn)
             _write_marker(conn)
+        elif dialect == "postgresql":
+            widen_columns(conn)  # a store of an earlier sim (sim.store.schema)
         conn.commit()
     if dialect == "sqlite" and not target.memory:
         _wal_mode(engine, target)

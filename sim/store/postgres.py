@@ -72,11 +72,15 @@ def copy_rows(
     the batch is copied again with U+FFFD in its place. The event log is not
     touched (its payload is JSON, where the character is escaped); only a
     projection's text column loses the NUL. The first try runs in a
-    savepoint, so the happy path costs one round trip more, not a scan.
+    savepoint (of the batch's transaction), so the happy path costs two short
+    statements more (SAVEPOINT, RELEASE), not a scan.
     """
     driver: Any = conn.connection.driver_connection
     try:
-        with driver.transaction():  # a savepoint in conn's transaction
+        # SQLAlchemy's savepoint, not psycopg's ``driver.transaction()``: with no
+        # statement run yet the driver is idle, and that would BEGIN and COMMIT
+        # this COPY on its own, outside the batch's transaction.
+        with conn.begin_nested():
             _copy(driver, statement, run_id, rows)
     except psycopg.errors.CharacterNotInRepertoire:
         _copy(driver, statement, run_id, [_without_nul(row) for row in rows])

@@ -13,6 +13,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Connection,
     Double,
     ForeignKey,
     Index,
@@ -26,6 +27,7 @@ from sqlalchemy import (
     literal,
     literal_column,
     or_,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import ColumnElement
@@ -296,3 +298,26 @@ def insert_sql(table: Table, dialect: Dialect, run_id: int | None = None) -> str
 def insert_columns(table: Table) -> list[str]:
     """The column names ``insert_sql`` binds, in order."""
     return [c.name for c in table.columns if not (c.primary_key and c.autoincrement is True)]
+
+
+def widen_columns(conn: Connection) -> None:
+    """On PostgreSQL: widen the varchar columns a store made by an earlier sim
+    has narrower than this one writes (``contacts.dial_request_id`` was 64,
+    now 80), or a value the model allows fails the batch's COPY and the run.
+    PostgreSQL widens a varchar in its catalog alone: no row is rewritten."""
+    found = conn.execute(
+        text(
+            "SELECT table_name, column_name, character_maximum_length"
+            " FROM information_schema.columns WHERE table_schema = current_schema()"
+            " AND character_maximum_length IS NOT NULL"
+        )
+    ).all()
+    have = {(table, column): length for table, column, length in found}
+    for table in metadata.sorted_tables:
+        for column in table.columns:
+            length = column.type.length if isinstance(column.type, String) else None
+            if length and have.get((table.name, column.name), length) < length:
+                conn.exec_driver_sql(
+                    f'ALTER TABLE "{table.name}" ALTER COLUMN "{column.name}"'
+                    f" TYPE varchar({length})"
+                )

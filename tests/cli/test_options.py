@@ -55,6 +55,17 @@ def test_an_empty_db_is_refused(args: list[str]) -> None:
     refused(invoke(*args), "empty")
 
 
+def test_serve_refuses_an_empty_db(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``sim serve --db "$DB"`` with DB unset: before, it served and recorded into
+    memory, and every event was gone when the server stopped."""
+    import sim.server
+
+    served: list[object] = []
+    monkeypatch.setattr(sim.server, "serve", lambda *a, **k: served.append(k))
+    refused(invoke("serve", "--db", "", "--port", "0"), "'--db'", "empty")
+    assert served == []
+
+
 def test_an_empty_out_folder_is_refused(
     recorded: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -122,9 +133,12 @@ def test_an_empty_scenario_path_is_refused(
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
-@pytest.mark.parametrize("args", [["schema"], ["validate", QUICKSTART]])
+@pytest.mark.parametrize(
+    "args", [["schema"], ["validate", QUICKSTART], ["--help"], ["--version"], ["run", "--help"]]
+)
 def test_an_output_that_cannot_be_written_is_a_message(args: list[str]) -> None:
-    """stdout on a full disk: before, a traceback (OSError: [Errno 28]) and exit 1."""
+    """stdout on a full disk: before, a traceback (OSError: [Errno 28]) and exit 1
+    (for the group's own --help and --version still after the first fix)."""
     command = [sys.executable, "-c", "from sim.entry import main; main()", *args]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with open("/dev/full", "w") as full:

@@ -257,7 +257,7 @@ def test_a_call_dialed_before_instance_limits_were_put_counts_when_it_ends() -> 
     call(core, "PutInstanceCommunicationLimits", path, now=T0 + 20)
     [second] = core.take_contacts(cid, 1, T0 + 30)  # another number: the ledger starts
     assert second.phone_number != first.phone_number
-    core.attempt_over(cid, first.phone_number, T0 + 10, "CONNECTED")
+    core.attempt_over(cid, first.contact_id, first.phone_number, T0 + 10, "CONNECTED")
     assert core.take_contacts(cid, 1, T0 + 40) == []  # the first number again: over 1/day
     skipped = [e for e in sink.events if e.type == "DIAL_REQUEST_EXPIRED"]
     assert [e.payload["reason"] for e in skipped] == ["communication_limit"]
@@ -283,7 +283,7 @@ def test_a_call_of_a_deleted_campaign_still_ends_under_the_instance_limits() -> 
     ingest(core, gone, 1)
     [first] = core.take_contacts(gone, 1, T0 + 10)
     call(core, "DeleteCampaign", {"id": gone}, now=T0 + 20)
-    core.attempt_over(gone, first.phone_number, T0 + 10, "CONNECTED")
+    core.attempt_over(gone, first.contact_id, first.phone_number, T0 + 10, "CONNECTED")
     put_outbound(core, other, [outbound_item(0, expires=T0 + 7200)], now=T0 + 30)
     ingest(core, other, 1, now=T0 + 30)
     assert core.take_contacts(other, 1, T0 + 40) == []  # counted: 1 a day
@@ -319,7 +319,7 @@ def test_instance_limits_removed_and_put_again_while_a_call_is_up() -> None:
     ingest(core, cid, 1)
     [first] = core.take_contacts(cid, 1, T0 + 10)
     put_limits({}, T0 + 20)
-    core.attempt_over(cid, first.phone_number, T0 + 10, "CONNECTED")
+    core.attempt_over(cid, first.contact_id, first.phone_number, T0 + 10, "CONNECTED")
     put_limits(one_a_day, T0 + 30)
     later = T0 + DAY_S + 60
     item = outbound_item(1, expires=later + 3600)
@@ -327,3 +327,28 @@ def test_instance_limits_removed_and_put_again_while_a_call_is_up() -> None:
     put_outbound(core, cid, [item], now=later)
     ingest(core, cid, 1, now=later)
     assert [c.phone_number for c in core.take_contacts(cid, 1, later)] == [first.phone_number]
+
+
+def test_an_attempt_dialed_before_limits_ends_without_freeing_a_later_one() -> None:
+    """One number listed three times. A is dialed before instance limits exist
+    (not counted as in progress), 1/day is Put, B (the same number) is dialed
+    and counted. A ends busy (not a contact): B is still in progress, so C may not be
+    dialed while it is up. (Before: A's end undid B's, and C went out.)"""
+    core, _ = make_core()
+    cid = core.create_campaign(v2_create(), api="v2", now=T0)
+    core.start_campaign(cid, T0)
+    same = "+14440000000"
+    items = [outbound_item(i, T0 + 3600, destinationPhoneNumber=same) for i in range(3)]
+    put_outbound(core, cid, items)
+    ingest(core, cid, 3)
+    [a] = core.take_contacts(cid, 1, T0 + 10)  # no limits yet
+    config = {
+        "allChannelSubtypes": {
+            "communicationLimitsList": [{"maxCountPerRecipient": 1, "frequency": 1, "unit": "DAY"}]
+        }
+    }
+    path = {"connectInstanceId": INSTANCE, "communicationLimitsConfig": config}
+    call(core, "PutInstanceCommunicationLimits", path, now=T0 + 20)
+    [_b] = core.take_contacts(cid, 1, T0 + 30)
+    core.attempt_over(cid, a.contact_id, a.phone_number, T0 + 10, "BUSY")
+    assert core.take_contacts(cid, 1, T0 + 40) == []  # B is still up: 1 a day

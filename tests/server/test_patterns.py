@@ -99,3 +99,19 @@ def test_a_trailing_newline_is_judged_by_the_whole_value(
         assert failure["FailureReasonCode"] == ITEM_MEMBER_CODES[str(path[2])]
         return
     assert (reply.status, reply.code) == (400, VALIDATION[op.service]), (value, reply.body)
+
+
+def test_a_trailing_newline_is_refused_in_the_words_of_any_other_mismatch(asgi: Asgi) -> None:
+    """The whole-value check names the pattern as the pattern check does: not
+    'Value error, String should match ...' for a value that ends in a newline."""
+    op = next(
+        o for o in OPERATIONS if (o.service, o.name) == ("connectcampaignsv2", "CreateCampaign")
+    )
+    request_ = valid_requests(op)[0]
+    messages = []
+    for bad in ("default-instance\n", "default instance"):
+        body = replaced(request_.body, ("connectInstanceId",), bad)
+        reply = send(asgi, op, Request(request_.labels, body))
+        assert (reply.status, reply.code) == (400, VALIDATION[op.service])
+        messages.append(reply.json()["message"])
+    assert messages[0] == messages[1], messages

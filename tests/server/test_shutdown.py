@@ -40,7 +40,12 @@ def test_a_stalled_request_does_not_keep_the_run_from_finishing(
     stalled = socket.create_connection(("127.0.0.1", server.port), timeout=10)
     try:
         stalled.sendall(PARTIAL)
-        time.sleep(0.3)  # the request is being read
+        # Wait until the request is being read (not a fixed sleep: on a loaded
+        # machine the shutdown could otherwise come first and prove nothing).
+        ready = time.monotonic() + 10
+        while not server._server.server_state.tasks and time.monotonic() < ready:
+            time.sleep(0.01)
+        assert server._server.server_state.tasks, "the server never read the request"
         began = time.monotonic()
         server.stop(timeout=15)
         assert not server._thread.is_alive(), "shutdown waited on the stalled client"

@@ -15,7 +15,7 @@ import pytest
 from sim.analysis.summary import run_summary
 from sim.runner import run_scenario
 from sim.scenario import load_scenario
-from sim.store import Store, replay
+from sim.store import Store, StoreError, replay
 
 from .conftest import BACKENDS, open_backend
 
@@ -157,3 +157,36 @@ def test_postgresql_appends_by_copy_not_inserts(
     assert copied == {t: len(rows[t]) for t in tables}
     assert replay(store, run_id).equal
     store.dispose()
+
+
+def test_a_postgresql_batch_that_fails_after_its_events_copy_leaves_none_of_them(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch is one transaction: when a later COPY of it fails (here the
+    contacts projection's), its events are not in the store either, and the
+    run's event count matches the log. (Before: the events' COPY ran in a
+    psycopg transaction block that, the driver being idle, committed it alone.)"""
+    import psycopg
+
+    from sim.store import postgres
+
+    from .factories import sample_run
+
+    real_copy = postgres._copy
+
+    def failing(driver: Any, statement: Any, run_id: int, rows: Any) -> None:
+        if statement.sql.startswith('COPY "contacts"'):
+            raise psycopg.errors.DiskFull("could not extend file")
+        real_copy(driver, statement, run_id, rows)
+
+    monkeypatch.setattr(postgres, "_copy", failing)
+    store = Store(postgres_url)
+    try:
+        run_id = store.begin_run(name="p", scenario={}, seed=1, version="t", sim_start=0.0)
+        writer = store.writer(run_id, 900.0, chunk_size=10**6)
+        writer.append(sample_run().events)
+        with pytest.raises(StoreError, match="could not extend file"):
+            writer.flush()
+        assert (store.count_events(run_id), store.run(run_id).events) == (0, 0)
+    finally:
+        store.dispose()

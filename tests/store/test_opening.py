@@ -349,3 +349,54 @@ def test_a_store_in_a_read_only_folder_can_be_read(tmp_path: Path) -> None:
         folder.chmod(0o755)
     assert sorted(p.name for p in folder.iterdir()) == ["s.db"]
     assert snapshot(path) == before
+
+
+RO_MOUNT = """
+import sys
+from pathlib import Path
+from sim.store import Store, StoreError
+from sim.store.sharedfolder import nobody_writes
+print(nobody_writes(Path(sys.argv[1]).parent))
+try:
+    Store(sys.argv[1], read_only=True)
+except StoreError as error:
+    print(error)
+"""
+
+
+def test_a_store_on_a_read_only_mount_is_refused_naming_the_mount(tmp_path: Path) -> None:
+    """A read-only mount of a folder (a container's ``:ro`` volume) may be
+    written through another mount, so its store is not read as immutable: a
+    run checkpointing there mid-read gave such a reader "database disk image
+    is malformed". It is refused naming the folder and the mount. (Before:
+    "cannot read (unable to open database file)", and the docs said a
+    read-only mount is read as immutable.)"""
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        pytest.skip("needs root and unshare to mount a folder read-only")
+    source, view = tmp_path / "host", tmp_path / "view"
+    view.mkdir()
+    store = Store(source / "s.db")
+    write_run(store, sample_run().events)
+    store.dispose()
+    before = snapshot(source / "s.db")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    script = (
+        f"mount --bind {source} {view} && mount -o remount,ro,bind {view}"
+        f' && exec "{sys.executable}" -c "$0" "$1"'
+    )
+    done = subprocess.run(
+        ["unshare", "-m", "sh", "-c", script, RO_MOUNT, str(view / "s.db")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    if done.returncode != 0 and "mount" in done.stderr:
+        pytest.skip(f"cannot mount here: {done.stderr.strip()}")
+    assert done.stdout.splitlines() == [
+        "False",
+        f"{view / 's.db'}: cannot open: its folder {view} is on a read-only mount, where"
+        " SQLite cannot create the store's -shm index (another mount may be writing it:"
+        " read a copy)",
+    ], done.stderr
+    assert snapshot(source / "s.db") == before
