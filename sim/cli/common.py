@@ -129,10 +129,19 @@ def check_seeds(scenario: Any, seed: int | None, replications: int) -> None:
 
 
 def store_at(db: str, read_only: bool = True) -> Any:
-    """The store ``db``: read-only (never created or changed) unless writing."""
+    """The store ``db``: read-only (never created or changed) unless writing.
+
+    Its connections close when the command ends, however it ends (an
+    in-process caller, such as a test's ``CliRunner``, would otherwise leave
+    them to the garbage collector, whose close of a writer's last connection
+    checkpoints the file at some later, unrelated moment)."""
     from sim.store import Store
 
-    return Store(db, read_only=read_only)  # a StoreError exits 2 (see _Main)
+    store = Store(db, read_only=read_only)  # a StoreError exits 2 (see _Main)
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.call_on_close(store.dispose)
+    return store
 
 
 def progress_bar(quiet: bool) -> tuple[Callable[[float], None] | None, Callable[[], None]]:
