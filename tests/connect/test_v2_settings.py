@@ -40,6 +40,18 @@ def call(core: Any, op: str, request: dict[str, Any], now: float = T0) -> dict[s
     return core.call(V2, op, request, caller="x", now=now)  # type: ignore[no-any-return]
 
 
+ONE_A_DAY = {
+    "allChannelSubtypes": {
+        "communicationLimitsList": [{"maxCountPerRecipient": 1, "frequency": 1, "unit": "DAY"}]
+    }
+}
+
+
+def put_instance_limits(core: Any, config: dict[str, Any], now: float) -> None:
+    path = {"connectInstanceId": INSTANCE, "communicationLimitsConfig": config}
+    call(core, "PutInstanceCommunicationLimits", path, now=now)
+
+
 def error(core: Any, op: str, request: dict[str, Any]) -> ServiceError:
     with pytest.raises(ServiceError) as info:
         call(core, op, request)
@@ -248,13 +260,7 @@ def test_a_call_dialed_before_instance_limits_were_put_counts_when_it_ends() -> 
     put_outbound(core, cid, items)
     ingest(core, cid, 3)
     [first] = core.take_contacts(cid, 1, T0 + 10)  # no limits yet
-    config = {
-        "allChannelSubtypes": {
-            "communicationLimitsList": [{"maxCountPerRecipient": 1, "frequency": 1, "unit": "DAY"}]
-        }
-    }
-    path = {"connectInstanceId": INSTANCE, "communicationLimitsConfig": config}
-    call(core, "PutInstanceCommunicationLimits", path, now=T0 + 20)
+    put_instance_limits(core, ONE_A_DAY, now=T0 + 20)
     [second] = core.take_contacts(cid, 1, T0 + 30)  # another number: the ledger starts
     assert second.phone_number != first.phone_number
     core.attempt_over(cid, first.contact_id, first.phone_number, T0 + 10, "CONNECTED")
@@ -269,13 +275,7 @@ def test_a_call_of_a_deleted_campaign_still_ends_under_the_instance_limits() -> 
     (Before: its end was ignored, so the number stayed 'in progress' for good and
     no campaign could call it again under 1/day, even days later.)"""
     core, _ = make_core()
-    config = {
-        "allChannelSubtypes": {
-            "communicationLimitsList": [{"maxCountPerRecipient": 1, "frequency": 1, "unit": "DAY"}]
-        }
-    }
-    path = {"connectInstanceId": INSTANCE, "communicationLimitsConfig": config}
-    call(core, "PutInstanceCommunicationLimits", path)
+    put_instance_limits(core, ONE_A_DAY, now=T0)
     gone, other = (core.create_campaign(v2_create(), api="v2", now=T0) for _ in range(2))
     for cid in (gone, other):
         core.start_campaign(cid, T0)
@@ -302,25 +302,15 @@ def test_instance_limits_removed_and_put_again_while_a_call_is_up() -> None:
     so the number may be called again a day later. (Before: its end was ignored
     while no limits applied, and the number stayed 'in progress' for good.)"""
     core, _ = make_core()
-    one_a_day = {
-        "allChannelSubtypes": {
-            "communicationLimitsList": [{"maxCountPerRecipient": 1, "frequency": 1, "unit": "DAY"}]
-        }
-    }
-
-    def put_limits(config: dict[str, Any], now: float) -> None:
-        path = {"connectInstanceId": INSTANCE, "communicationLimitsConfig": config}
-        call(core, "PutInstanceCommunicationLimits", path, now=now)
-
-    put_limits(one_a_day, T0)
+    put_instance_limits(core, ONE_A_DAY, now=T0)
     cid = core.create_campaign(v2_create(), api="v2", now=T0)
     core.start_campaign(cid, T0)
     put_outbound(core, cid, [outbound_item(0, expires=T0 + 3600)])
     ingest(core, cid, 1)
     [first] = core.take_contacts(cid, 1, T0 + 10)
-    put_limits({}, T0 + 20)
+    put_instance_limits(core, {}, T0 + 20)
     core.attempt_over(cid, first.contact_id, first.phone_number, T0 + 10, "CONNECTED")
-    put_limits(one_a_day, T0 + 30)
+    put_instance_limits(core, ONE_A_DAY, now=T0 + 30)
     later = T0 + DAY_S + 60
     item = outbound_item(1, expires=later + 3600)
     item["channelSubtypeParameters"]["telephony"]["destinationPhoneNumber"] = first.phone_number
@@ -342,13 +332,7 @@ def test_an_attempt_dialed_before_limits_ends_without_freeing_a_later_one() -> N
     put_outbound(core, cid, items)
     ingest(core, cid, 3)
     [a] = core.take_contacts(cid, 1, T0 + 10)  # no limits yet
-    config = {
-        "allChannelSubtypes": {
-            "communicationLimitsList": [{"maxCountPerRecipient": 1, "frequency": 1, "unit": "DAY"}]
-        }
-    }
-    path = {"connectInstanceId": INSTANCE, "communicationLimitsConfig": config}
-    call(core, "PutInstanceCommunicationLimits", path, now=T0 + 20)
+    put_instance_limits(core, ONE_A_DAY, now=T0 + 20)
     [_b] = core.take_contacts(cid, 1, T0 + 30)
     core.attempt_over(cid, a.contact_id, a.phone_number, T0 + 10, "BUSY")
     assert core.take_contacts(cid, 1, T0 + 40) == []  # B is still up: 1 a day
